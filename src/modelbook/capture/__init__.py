@@ -1,0 +1,1 @@
+"""Turning notebook objects into storable things: models, datasets, environment, code."""

@@ -1,0 +1,248 @@
+"""``%register``, ``%monitor`` and ``%modelbook``: the only module that imports IPython.
+
+Each magic parses its line, looks variables up in the notebook, and makes one API call. Every
+error a user can cause becomes an IPython ``UsageError`` (exactly that class: IPython prints it
+as one line, without a traceback) that says what happened and what to do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import shlex
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_magic, magics_class
+
+from modelbook import api
+from modelbook.errors import ModelbookError
+
+__all__ = ["ModelbookMagics", "load_ipython_extension"]
+
+
+class _HelpShown(Exception):
+    """argparse printed help; nothing else to do."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises UsageError instead of exiting the kernel."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            print(message)
+        raise _HelpShown
+
+
+def _parser(prog: str, description: str) -> _Parser:
+    return _Parser(prog=prog, description=description, add_help=True)
+
+
+@contextmanager
+def _usage_errors() -> Iterator[None]:
+    try:
+        yield
+    except ModelbookError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _split(line: str) -> list[str]:
+    try:
+        return shlex.split(line)
+    except ValueError as exc:
+        raise UsageError(f"cannot parse the line: {exc}; check the quotes.") from None
+
+
+REGISTER = _parser("%register", "Store a model or dataset as a new version in the registry.")
+REGISTER.add_argument("var", help="notebook variable holding a model or dataset, or a file path")
+REGISTER.add_argument("--name", help="name to store it under (default: the variable's name)")
+REGISTER.add_argument("--data", help="variable holding the model's training data")
+REGISTER.add_argument("--target", help="variable holding the labels, or a column of --data")
+REGISTER.add_argument("--metrics", help="a dict literal or a variable, e.g. \"{'auc': 0.91}\"")
+REGISTER.add_argument("--tag", nargs="+", default=[], metavar="KEY=VALUE", help="tags")
+REGISTER.add_argument("--notes", help="free text stored with the version")
+REGISTER.add_argument("--alias", help="point this alias (e.g. production) at the new version")
+
+
+def _modelbook_parser() -> _Parser:
+    parser = _parser("%modelbook", "Browse and manage the modelbook registry.")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    use = sub.add_parser("use", help="use the registry at PATH for this session")
+    use.add_argument("path")
+    sub.add_parser("where", help="show which registry is in use")
+    ls = sub.add_parser("ls", help="list models and datasets, or the versions of NAME")
+    ls.add_argument("name", nargs="?")
+    show = sub.add_parser("show", help="show a version: NAME, NAME@3 or NAME@ALIAS")
+    show.add_argument("ref")
+    load = sub.add_parser("load", help="load a model or dataset into a variable")
+    load.add_argument("ref")
+    load.add_argument("--as", dest="as_", metavar="VAR", help="variable to assign (default: NAME)")
+    load.add_argument("--trust", action="store_true", help="allow pickled (untrusted) artifacts")
+    load.add_argument("--format", default="pandas", choices=("pandas", "arrow", "polars"))
+    alias = sub.add_parser("alias", help="point ALIAS at REF (e.g. churn@3 production)")
+    alias.add_argument("ref", nargs="?")
+    alias.add_argument("alias", nargs="?")
+    alias.add_argument("--remove", action="store_true", help="remove REF's alias (churn@staging)")
+    alias.add_argument("--history", metavar="NAME", help="show who moved which alias when")
+    envp = sub.add_parser("env", help="the environment recorded with a model, as requirements")
+    envp.add_argument("ref")
+    gc = sub.add_parser("gc", help="remove artifact files no version references")
+    gc.add_argument("--grace", type=float, default=3600.0, help="keep files newer than this (s)")
+    return parser
+
+
+MODELBOOK = _modelbook_parser()
+
+
+@magics_class
+class ModelbookMagics(Magics):  # type: ignore[misc]
+    """The magics; state lives in the registry, not here."""
+
+    @property
+    def _ns(self) -> dict[str, Any]:
+        assert self.shell is not None
+        namespace: dict[str, Any] = self.shell.user_ns
+        return namespace
+
+    def _lookup(self, name: str, what: str) -> Any:
+        namespace = self._ns
+        if name in namespace:
+            return namespace[name]
+        raise UsageError(
+            f"{what} {name!r} is not defined in the notebook: run the cell that creates it first."
+        )
+
+    def _parse(self, parser: _Parser, line: str) -> argparse.Namespace | None:
+        try:
+            return parser.parse_args(_split(line))
+        except _HelpShown:
+            return None
+
+    @line_magic  # type: ignore[misc]
+    def register(self, line: str) -> Any:
+        """%register VAR [--name NAME] [--data X] [--target Y] [--metrics DICT] [--tag k=v ...]
+        [--notes TEXT] [--alias ALIAS]"""
+        args = self._parse(REGISTER, line)
+        if args is None:
+            return None
+        obj, default_name = self._object_or_path(args.var)
+        data = self._lookup(args.data, "--data variable") if args.data else None
+        target: Any = None
+        if args.target:
+            if args.target in self._ns:
+                target = self._ns[args.target]
+            elif data is not None and args.target in list(getattr(data, "columns", [])):
+                raise UsageError(
+                    f"--target {args.target!r} is a column of --data: pass the labels as their "
+                    "own variable, e.g. --data X --target y."
+                )
+            else:
+                self._lookup(args.target, "--target variable")
+        with _usage_errors():
+            return api.register(
+                obj,
+                name=args.name or default_name,
+                data=data,
+                target=target,
+                metrics=self._metrics(args.metrics),
+                tag=_tags(args.tag),
+                notes=args.notes,
+                alias=args.alias,
+            )
+
+    def _object_or_path(self, token: str) -> tuple[Any, str | None]:
+        if token in self._ns:
+            return self._ns[token], token
+        if token.lower().endswith((".parquet", ".pq", ".csv", ".tsv")):
+            return token, None
+        if not token.isidentifier():
+            raise UsageError(f"{token!r} is neither a notebook variable nor a .parquet/.csv path.")
+        return self._lookup(token, "variable"), token
+
+    def _metrics(self, text: str | None) -> dict[str, float] | None:
+        if text is None:
+            return None
+        if text.isidentifier():
+            value = self._lookup(text, "--metrics variable")
+        else:
+            try:
+                value = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                raise UsageError(
+                    f"--metrics {text!r} is not a dict literal: write --metrics \"{{'auc': 0.91}}\" "
+                    "or pass a variable."
+                ) from None
+        if not isinstance(value, dict):
+            raise UsageError("--metrics must be a dict of names to numbers, e.g. {'auc': 0.91}.")
+        return value
+
+    @line_magic  # type: ignore[misc]
+    def modelbook(self, line: str) -> Any:
+        """%modelbook use|where|ls|show|load|alias|env|gc ... (see %modelbook --help)"""
+        args = self._parse(MODELBOOK, line)
+        if args is None:
+            return None
+        if args.command is None:
+            MODELBOOK.print_help()
+            return None
+        handler: Callable[[argparse.Namespace], Any] = getattr(self, f"_cmd_{args.command}")
+        with _usage_errors():
+            return handler(args)
+
+    def _cmd_use(self, args: argparse.Namespace) -> None:
+        print(f"modelbook registry: {api.use(args.path)}")
+
+    def _cmd_where(self, args: argparse.Namespace) -> None:
+        print(f"modelbook registry: {api.where()}")
+
+    def _cmd_ls(self, args: argparse.Namespace) -> Any:
+        return api.ls(args.name)
+
+    def _cmd_show(self, args: argparse.Namespace) -> Any:
+        return api.show(args.ref)
+
+    def _cmd_load(self, args: argparse.Namespace) -> None:
+        value = api.load(args.ref, trust=args.trust, format=args.format)
+        var = args.as_ or args.ref.partition("@")[0].replace("-", "_").replace(".", "_")
+        if not var.isidentifier():
+            raise UsageError(f"--as {var!r} is not a valid variable name.")
+        self._ns[var] = value
+        print(f"loaded {args.ref} into `{var}` ({type(value).__name__})")
+
+    def _cmd_alias(self, args: argparse.Namespace) -> Any:
+        if args.history is not None:
+            return api.alias_history(args.history)
+        if args.remove:
+            if not args.ref:
+                raise UsageError("%modelbook alias --remove needs NAME@ALIAS, e.g. churn@staging.")
+            return api.unalias(args.ref)
+        if not args.ref or not args.alias:
+            raise UsageError(
+                "%modelbook alias needs a version and an alias, e.g. %modelbook alias churn@3 production."
+            )
+        return api.alias(args.ref, args.alias)
+
+    def _cmd_env(self, args: argparse.Namespace) -> None:
+        print(api.requirements(args.ref), end="")
+
+    def _cmd_gc(self, args: argparse.Namespace) -> Any:
+        return api.gc(grace_seconds=args.grace)
+
+
+def _tags(pairs: Sequence[str]) -> dict[str, str]:
+    tags = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--tag {pair!r} is not KEY=VALUE, e.g. --tag team=risk.")
+        tags[key] = value
+    return tags
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    ipython.register_magics(ModelbookMagics)

@@ -1,0 +1,49 @@
+"""Where the registry lives.
+
+An explicit path (``--registry``) or a session override (``modelbook.use()``) wins; else
+``MODELBOOK_HOME``; else the nearest
+``.modelbook/`` folder walking up from the working directory (as git finds ``.git``); else
+``./.modelbook/``, created on first write.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["DIRNAME", "find_home", "set_session_home"]
+
+DIRNAME = ".modelbook"
+_session_home: Path | None = None
+
+
+def set_session_home(path: str | os.PathLike[str] | None) -> Path | None:
+    """Make ``path`` the registry for the rest of this process (None restores discovery)."""
+    global _session_home
+    _session_home = None if path is None else _normalise(Path(path))
+    return _session_home
+
+
+def _normalise(path: Path) -> Path:
+    path = path.expanduser().absolute()
+    # Accept the project folder as well as the .modelbook folder itself.
+    if path.name != DIRNAME and (path / DIRNAME).is_dir():
+        return path / DIRNAME
+    return path
+
+
+def find_home(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """Return the registry folder to use; it may not exist yet."""
+    if explicit is not None:
+        return _normalise(Path(explicit))
+    if _session_home is not None:
+        return _session_home
+    env = os.environ.get("MODELBOOK_HOME")
+    if env:
+        return _normalise(Path(env))
+    cwd = Path.cwd()
+    for folder in (cwd, *cwd.parents):
+        candidate = folder / DIRNAME
+        if candidate.is_dir():
+            return candidate
+    return cwd / DIRNAME

@@ -1,0 +1,190 @@
+"""The registry's tables, as numbered migrations.
+
+``meta.schema_version`` records the newest migration applied. A registry written by a newer
+modelbook (a higher number than :data:`SCHEMA_VERSION`) is refused rather than misread.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from modelbook.errors import RegistryVersionError
+
+__all__ = ["SCHEMA_VERSION", "check_version", "migrate"]
+
+_V1 = """
+CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
+
+-- One namespace for models and datasets, so a reference never means two things.
+CREATE TABLE entries (
+    name VARCHAR PRIMARY KEY,
+    kind VARCHAR NOT NULL,              -- 'model' | 'dataset'
+    created_at TIMESTAMP NOT NULL
+);
+
+CREATE TABLE dataset_versions (
+    name VARCHAR NOT NULL,
+    version INTEGER NOT NULL,
+    fingerprint VARCHAR NOT NULL,       -- content identity: identical data is stored once
+    blob VARCHAR NOT NULL,              -- sha256 of the Parquet file in objects/
+    size_bytes BIGINT NOT NULL,
+    n_rows BIGINT NOT NULL,
+    n_columns INTEGER NOT NULL,
+    source VARCHAR,                     -- 'pandas', 'polars', 'arrow', 'numpy', a file path
+    target VARCHAR,                     -- name of the label column, when known
+    tags VARCHAR NOT NULL,              -- JSON object
+    notes VARCHAR,
+    created_at TIMESTAMP NOT NULL,
+    created_by VARCHAR NOT NULL,
+    PRIMARY KEY (name, version)
+);
+
+CREATE TABLE column_profiles (
+    dataset VARCHAR NOT NULL,
+    version INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    name VARCHAR NOT NULL,
+    arrow_type VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    count BIGINT NOT NULL,
+    nulls BIGINT NOT NULL,
+    nan BIGINT NOT NULL,
+    pos_inf BIGINT NOT NULL,
+    neg_inf BIGINT NOT NULL,
+    "distinct" BIGINT NOT NULL,
+    min DOUBLE,
+    max DOUBLE,
+    mean DOUBLE,
+    std DOUBLE,
+    quantiles DOUBLE[] NOT NULL,
+    hist_edges DOUBLE[] NOT NULL,
+    hist_counts BIGINT[] NOT NULL,
+    top_values VARCHAR[] NOT NULL,
+    top_counts BIGINT[] NOT NULL,
+    other_count BIGINT NOT NULL,
+    PRIMARY KEY (dataset, version, position)
+);
+
+CREATE TABLE model_versions (
+    name VARCHAR NOT NULL,
+    version INTEGER NOT NULL,
+    flavor VARCHAR NOT NULL,            -- 'sklearn' | 'xgboost' | 'lightgbm' | 'pickle'
+    class_name VARCHAR NOT NULL,
+    blob VARCHAR NOT NULL,
+    size_bytes BIGINT NOT NULL,
+    trusted BOOLEAN NOT NULL,           -- False: loading needs trust=True (pickle)
+    params VARCHAR NOT NULL,            -- JSON
+    metrics VARCHAR NOT NULL,           -- JSON
+    signature VARCHAR,                  -- JSON, from the training data
+    train_dataset VARCHAR,
+    train_version INTEGER,
+    environment VARCHAR NOT NULL,       -- JSON: python, platform, packages
+    code VARCHAR,
+    notebook VARCHAR,
+    git_commit VARCHAR,
+    git_dirty BOOLEAN,
+    tags VARCHAR NOT NULL,
+    notes VARCHAR,
+    created_at TIMESTAMP NOT NULL,
+    created_by VARCHAR NOT NULL,
+    PRIMARY KEY (name, version)
+);
+
+CREATE TABLE aliases (
+    name VARCHAR NOT NULL,
+    alias VARCHAR NOT NULL,
+    version INTEGER NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    updated_by VARCHAR NOT NULL,
+    PRIMARY KEY (name, alias)
+);
+
+CREATE SEQUENCE alias_event_ids;
+CREATE TABLE alias_events (
+    id BIGINT PRIMARY KEY DEFAULT nextval('alias_event_ids'),
+    name VARCHAR NOT NULL,
+    alias VARCHAR NOT NULL,
+    from_version INTEGER,               -- NULL: the alias was new
+    to_version INTEGER,                 -- NULL: the alias was removed
+    changed_at TIMESTAMP NOT NULL,
+    changed_by VARCHAR NOT NULL
+);
+
+CREATE TABLE monitor_runs (
+    id VARCHAR PRIMARY KEY,             -- uuid
+    target VARCHAR NOT NULL,            -- name of the model or dataset monitored
+    target_version INTEGER NOT NULL,
+    reference VARCHAR,                  -- dataset name@version compared against
+    status VARCHAR NOT NULL,            -- 'ok' | 'alert' | 'error'
+    source VARCHAR NOT NULL,            -- 'interactive' | 'scheduled' | 'cli' | 'api'
+    n_rows BIGINT,
+    drift_share DOUBLE,
+    n_alerts INTEGER NOT NULL,
+    metrics VARCHAR NOT NULL,           -- JSON
+    batch_dataset VARCHAR,              -- name@version when the batch was stored
+    notebook VARCHAR,
+    parameters VARCHAR,                 -- JSON: papermill parameters
+    report VARCHAR NOT NULL,            -- JSON: the whole MonitorReport
+    started_at TIMESTAMP NOT NULL,
+    finished_at TIMESTAMP NOT NULL,
+    created_by VARCHAR NOT NULL
+);
+CREATE INDEX monitor_runs_target ON monitor_runs (target, started_at);
+
+CREATE TABLE check_results (
+    run_id VARCHAR NOT NULL,
+    position INTEGER NOT NULL,
+    check_name VARCHAR NOT NULL,        -- e.g. 'drift', 'schema.missing', 'stability.nan'
+    column_name VARCHAR,
+    status VARCHAR NOT NULL,            -- 'ok' | 'alert' | 'error' | 'info'
+    test VARCHAR,
+    statistic DOUBLE,
+    threshold DOUBLE,
+    message VARCHAR NOT NULL,
+    PRIMARY KEY (run_id, position)
+);
+
+CREATE TABLE reference_predictions (
+    model VARCHAR NOT NULL,
+    model_version INTEGER NOT NULL,
+    dataset VARCHAR NOT NULL,
+    dataset_version INTEGER NOT NULL,
+    profile VARCHAR NOT NULL,           -- JSON ColumnProfile of the predictions
+    PRIMARY KEY (model, model_version, dataset, dataset_version)
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def current_version(con: Any) -> int:
+    """The schema version of an open registry; 0 for an empty file."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
+    ).fetchall()[0][0]
+    if not exists:
+        return 0
+    rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+    return int(rows[0][0]) if rows else 0
+
+
+def check_version(con: Any, where: str) -> int:
+    version = current_version(con)
+    if version > SCHEMA_VERSION:
+        raise RegistryVersionError(
+            f"the registry at {where} has schema version {version}, but this modelbook reads up "
+            f"to version {SCHEMA_VERSION}: upgrade with `pip install -U modelbook`."
+        )
+    return version
+
+
+def migrate(con: Any, where: str) -> None:
+    """Bring an open read-write registry up to :data:`SCHEMA_VERSION` (inside a transaction)."""
+    version = check_version(con, where)
+    for number in range(version, SCHEMA_VERSION):
+        con.execute(MIGRATIONS[number])
+    if version < SCHEMA_VERSION:
+        con.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+        )

@@ -1,0 +1,532 @@
+"""The registry: the only code that runs SQL against the DuckDB file.
+
+Every method opens a connection, does its work and closes it again, because DuckDB lets only
+one process at a time hold the file and a notebook kernel must never block a scheduled run.
+Writes run under the inter-process lock and in one transaction, after the blobs they name are
+safely on disk; so a crash at any moment leaves either the old or the new state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from modelbook.errors import NotFoundError, RegistryError, RegistryPermissionError
+from modelbook.registry.locking import connect, write_lock
+from modelbook.registry.objects import ObjectStore
+from modelbook.registry.refs import Ref
+from modelbook.registry.schema import check_version, migrate
+
+__all__ = ["Registry", "Resolved", "now"]
+
+PROFILE_FIELDS = (
+    "position", "name", "arrow_type", "kind", "count", "nulls", "nan", "pos_inf", "neg_inf",
+    "distinct", "min", "max", "mean", "std", "quantiles", "hist_edges", "hist_counts",
+    "top_values", "top_counts", "other_count",
+)  # fmt: skip
+
+
+def now() -> datetime:
+    """Naive UTC timestamp (DuckDB TIMESTAMP); fetching TIMESTAMPTZ would need pytz."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A reference resolved against the registry."""
+
+    kind: str  # 'model' | 'dataset'
+    name: str
+    version: int
+
+    def __str__(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
+def _rows(con: Any, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    cursor = con.execute(sql, list(params))
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+class Registry:
+    """A registry folder: ``registry.duckdb`` plus ``objects/``."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.db_path = home / "registry.duckdb"
+        self.lock_path = home / "registry.lock"
+        self.objects = ObjectStore(home / "objects")
+
+    # -- connections --------------------------------------------------------------------------
+
+    def exists(self) -> bool:
+        return self.db_path.exists()
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Any | None]:
+        """A read-only connection, or None when the registry has not been created yet."""
+        if not self.db_path.exists():
+            yield None
+            return
+        con = connect(self.db_path, read_only=True)
+        try:
+            if check_version(con, str(self.home)) == 0:
+                yield None
+            else:
+                yield con
+        finally:
+            con.close()
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Any]:
+        """A read-write connection inside the write lock and one transaction."""
+        self.ensure_writable()
+        with write_lock(self.lock_path):
+            con = connect(self.db_path, read_only=False)
+            try:
+                con.execute("BEGIN TRANSACTION")
+                migrate(con, str(self.home))
+                yield con
+                con.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    con.execute("ROLLBACK")
+                raise
+            finally:
+                con.close()
+
+    def ensure_writable(self) -> None:
+        try:
+            self.home.mkdir(parents=True, exist_ok=True)
+            self.objects.tmp.mkdir(parents=True, exist_ok=True)
+            probe = self.objects.temp_path(".probe")
+            probe.unlink()
+        except OSError as exc:
+            raise RegistryPermissionError(
+                f"the registry at {self.home} is not writable ({exc.strerror or exc}); choose a "
+                "writable folder with MODELBOOK_HOME or `%modelbook use PATH`."
+            ) from exc
+
+    # -- names and references -----------------------------------------------------------------
+
+    def _kind_of(self, con: Any | None, name: str) -> str | None:
+        if con is None:
+            return None
+        rows = con.execute("SELECT kind FROM entries WHERE name = ?", [name]).fetchall()
+        return str(rows[0][0]) if rows else None
+
+    def kind_of(self, name: str) -> str | None:
+        with self.read() as con:
+            return self._kind_of(con, name)
+
+    def resolve(self, ref: Ref, *, kind: str | None = None) -> Resolved:
+        with self.read() as con:
+            return self._resolve(con, ref, kind=kind)
+
+    def _resolve(self, con: Any | None, ref: Ref, *, kind: str | None = None) -> Resolved:
+        found = self._kind_of(con, ref.name)
+        if found is None or con is None:
+            names = self._names(con, kind)
+            hint = f"; registered: {', '.join(names[:20])}" if names else "; the registry is empty"
+            what = kind or "model or dataset"
+            raise NotFoundError(f"no {what} named {ref.name!r}{hint}.")
+        if kind is not None and found != kind:
+            raise NotFoundError(f"{ref.name!r} is a {found}, not a {kind}.")
+        table = "model_versions" if found == "model" else "dataset_versions"
+        versions = [
+            int(r[0])
+            for r in con.execute(
+                f"SELECT version FROM {table} WHERE name = ? ORDER BY version", [ref.name]
+            ).fetchall()
+        ]
+        if ref.alias is not None:
+            rows = con.execute(
+                "SELECT version FROM aliases WHERE name = ? AND alias = ?", [ref.name, ref.alias]
+            ).fetchall()
+            if not rows:
+                aliases = [
+                    str(r[0])
+                    for r in con.execute(
+                        "SELECT alias FROM aliases WHERE name = ? ORDER BY alias", [ref.name]
+                    ).fetchall()
+                ]
+                hint = (
+                    f"aliases of {ref.name}: {', '.join(aliases)}"
+                    if aliases
+                    else (
+                        f"{ref.name} has no aliases; set one with `%modelbook alias {ref.name}@N "
+                        f"{ref.alias}`"
+                    )
+                )
+                raise NotFoundError(f"{ref.name} has no alias {ref.alias!r}; {hint}.")
+            return Resolved(found, ref.name, int(rows[0][0]))
+        if ref.version is None:
+            return Resolved(found, ref.name, versions[-1])
+        if ref.version not in versions:
+            raise NotFoundError(
+                f"{ref.name} has no version {ref.version}; versions: {_ranges(versions)}."
+            )
+        return Resolved(found, ref.name, ref.version)
+
+    def _names(self, con: Any | None, kind: str | None = None) -> list[str]:
+        if con is None:
+            return []
+        if kind is None:
+            return [
+                str(r[0]) for r in con.execute("SELECT name FROM entries ORDER BY name").fetchall()
+            ]
+        return [
+            str(r[0])
+            for r in con.execute(
+                "SELECT name FROM entries WHERE kind = ? ORDER BY name", [kind]
+            ).fetchall()
+        ]
+
+    def _claim_name(self, con: Any, name: str, kind: str) -> None:
+        found = self._kind_of(con, name)
+        if found is None:
+            con.execute("INSERT INTO entries VALUES (?, ?, ?)", [name, kind, now()])
+        elif found != kind:
+            raise RegistryError(
+                f"{name!r} is already a {found}; register the {kind} under another name."
+            )
+
+    @staticmethod
+    def _next_version(con: Any, table: str, name: str) -> int:
+        row = con.execute(
+            f"SELECT coalesce(max(version), 0) + 1 FROM {table} WHERE name = ?", [name]
+        ).fetchall()
+        return int(row[0][0])
+
+    # -- datasets -------------------------------------------------------------------------------
+
+    def find_dataset(self, name: str, fingerprint: str) -> int | None:
+        """The version of ``name`` holding exactly this data, if any."""
+        with self.read() as con:
+            if con is None:
+                return None
+            rows = con.execute(
+                "SELECT max(version) FROM dataset_versions WHERE name = ? AND fingerprint = ?",
+                [name, fingerprint],
+            ).fetchall()
+        return None if rows[0][0] is None else int(rows[0][0])
+
+    def add_dataset_version(
+        self, row: Mapping[str, Any], profiles: Sequence[Mapping[str, Any]]
+    ) -> int:
+        """Insert a dataset version and its column profiles; returns the new version number.
+
+        If another process stored the same data under this name meanwhile, its version is
+        returned instead, so identical data is never stored twice.
+        """
+        with self.write() as con:
+            self._claim_name(con, row["name"], "dataset")
+            existing = con.execute(
+                "SELECT max(version) FROM dataset_versions WHERE name = ? AND fingerprint = ?",
+                [row["name"], row["fingerprint"]],
+            ).fetchall()[0][0]
+            if existing is not None:
+                return int(existing)
+            version = self._next_version(con, "dataset_versions", row["name"])
+            values = dict(row, version=version)
+            columns = list(values)
+            con.execute(
+                f"INSERT INTO dataset_versions ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' for _ in columns)})",
+                [values[c] for c in columns],
+            )
+            if profiles:
+                quoted = ", ".join(f'"{f}"' for f in PROFILE_FIELDS)
+                con.executemany(
+                    f"INSERT INTO column_profiles (dataset, version, {quoted}) "
+                    f"VALUES (?, ?, {', '.join('?' for _ in PROFILE_FIELDS)})",
+                    [[row["name"], version, *[p[f] for f in PROFILE_FIELDS]] for p in profiles],
+                )
+            return version
+
+    def dataset_version(self, name: str, version: int) -> dict[str, Any]:
+        with self.read() as con:
+            rows = (
+                _rows(
+                    con,
+                    "SELECT * FROM dataset_versions WHERE name = ? AND version = ?",
+                    [name, version],
+                )
+                if con is not None
+                else []
+            )
+        if not rows:
+            raise NotFoundError(f"dataset {name}@{version} does not exist.")
+        return rows[0]
+
+    def column_profiles(self, name: str, version: int) -> list[dict[str, Any]]:
+        quoted = ", ".join(f'"{f}"' for f in PROFILE_FIELDS)
+        with self.read() as con:
+            if con is None:
+                return []
+            return _rows(
+                con,
+                f"SELECT {quoted} FROM column_profiles WHERE dataset = ? AND version = ? "
+                "ORDER BY position",
+                [name, version],
+            )
+
+    # -- models ---------------------------------------------------------------------------------
+
+    def add_model_version(self, row: Mapping[str, Any], *, alias: str | None, by: str) -> int:
+        with self.write() as con:
+            self._claim_name(con, row["name"], "model")
+            version = self._next_version(con, "model_versions", row["name"])
+            values = dict(row, version=version)
+            columns = list(values)
+            con.execute(
+                f"INSERT INTO model_versions ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' for _ in columns)})",
+                [values[c] for c in columns],
+            )
+            if alias is not None:
+                self._set_alias(con, row["name"], alias, version, by)
+            return version
+
+    def model_version(self, name: str, version: int) -> dict[str, Any]:
+        with self.read() as con:
+            rows = (
+                _rows(
+                    con,
+                    "SELECT * FROM model_versions WHERE name = ? AND version = ?",
+                    [name, version],
+                )
+                if con is not None
+                else []
+            )
+        if not rows:
+            raise NotFoundError(f"model {name}@{version} does not exist.")
+        return rows[0]
+
+    def version_row(self, resolved: Resolved) -> dict[str, Any]:
+        if resolved.kind == "model":
+            return self.model_version(resolved.name, resolved.version)
+        return self.dataset_version(resolved.name, resolved.version)
+
+    # -- aliases ----------------------------------------------------------------------------------
+
+    def _set_alias(
+        self, con: Any, name: str, alias: str, version: int | None, by: str
+    ) -> int | None:
+        rows = con.execute(
+            "SELECT version FROM aliases WHERE name = ? AND alias = ?", [name, alias]
+        ).fetchall()
+        previous = int(rows[0][0]) if rows else None
+        if previous == version:
+            return previous
+        con.execute("DELETE FROM aliases WHERE name = ? AND alias = ?", [name, alias])
+        if version is not None:
+            con.execute(
+                "INSERT INTO aliases VALUES (?, ?, ?, ?, ?)", [name, alias, version, now(), by]
+            )
+        con.execute(
+            "INSERT INTO alias_events (name, alias, from_version, to_version, changed_at, changed_by) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [name, alias, previous, version, now(), by],
+        )
+        return previous
+
+    def set_alias(self, ref: Ref, alias: str, *, by: str) -> tuple[Resolved, int | None]:
+        """Point ``alias`` at the version ``ref`` names; returns (target, previous version)."""
+        with self.write() as con:
+            target = self._resolve(con, ref)
+            previous = self._set_alias(con, target.name, alias, target.version, by)
+            return target, previous
+
+    def remove_alias(self, name: str, alias: str, *, by: str) -> int:
+        with self.write() as con:
+            rows = con.execute(
+                "SELECT version FROM aliases WHERE name = ? AND alias = ?", [name, alias]
+            ).fetchall()
+            if not rows:
+                raise NotFoundError(f"{name} has no alias {alias!r}.")
+            self._set_alias(con, name, alias, None, by)
+            return int(rows[0][0])
+
+    def aliases(self, name: str | None = None) -> list[dict[str, Any]]:
+        with self.read() as con:
+            if con is None:
+                return []
+            where = "WHERE name = ?" if name else ""
+            return _rows(
+                con, f"SELECT * FROM aliases {where} ORDER BY name, alias", [name] if name else []
+            )
+
+    def alias_events(self, name: str | None = None) -> list[dict[str, Any]]:
+        with self.read() as con:
+            if con is None:
+                return []
+            where = "WHERE name = ?" if name else ""
+            return _rows(
+                con, f"SELECT * FROM alias_events {where} ORDER BY id", [name] if name else []
+            )
+
+    # -- listings -------------------------------------------------------------------------------
+
+    def entries(self) -> list[dict[str, Any]]:
+        """One row per name: kind, number of versions, latest version, aliases."""
+        with self.read() as con:
+            if con is None:
+                return []
+            return _rows(
+                con,
+                """
+                WITH v AS (
+                    SELECT name, version, created_at, size_bytes FROM model_versions
+                    UNION ALL
+                    SELECT name, version, created_at, size_bytes FROM dataset_versions
+                )
+                SELECT e.name, e.kind, count(v.version) AS versions,
+                       max(v.version) AS latest, max(v.created_at) AS updated_at,
+                       sum(v.size_bytes) AS size_bytes,
+                       (SELECT string_agg(a.alias || '→' || a.version, ', ' ORDER BY a.alias)
+                        FROM aliases a WHERE a.name = e.name) AS aliases
+                FROM entries e LEFT JOIN v ON v.name = e.name
+                GROUP BY e.name, e.kind ORDER BY e.kind DESC, e.name
+                """,
+            )
+
+    def versions(self, name: str) -> list[dict[str, Any]]:
+        with self.read() as con:
+            kind = self._kind_of(con, name)
+            if con is None or kind is None:
+                self._resolve(con, Ref(name))
+                return []
+            if kind == "model":
+                sql = """SELECT name, version, flavor, class_name, size_bytes, trusted,
+                                train_dataset, train_version, metrics, created_at, created_by
+                         FROM model_versions WHERE name = ? ORDER BY version"""
+            else:
+                sql = """SELECT name, version, n_rows, n_columns, size_bytes, source,
+                                fingerprint, created_at, created_by
+                         FROM dataset_versions WHERE name = ? ORDER BY version"""
+            rows = _rows(con, sql, [name])
+            aliases = _rows(con, "SELECT alias, version FROM aliases WHERE name = ?", [name])
+        by_version: dict[int, list[str]] = {}
+        for a in aliases:
+            by_version.setdefault(int(a["version"]), []).append(str(a["alias"]))
+        for r in rows:
+            r["kind"] = kind
+            r["aliases"] = ", ".join(sorted(by_version.get(int(r["version"]), [])))
+        return rows
+
+    # -- garbage collection ---------------------------------------------------------------------
+
+    def referenced_blobs(self) -> set[str]:
+        with self.read() as con:
+            if con is None:
+                return set()
+            rows = con.execute(
+                "SELECT blob FROM model_versions UNION SELECT blob FROM dataset_versions"
+            ).fetchall()
+        return {str(r[0]) for r in rows}
+
+    def collect_garbage(self, *, grace_seconds: float) -> tuple[int, int]:
+        """Remove unreferenced blobs under the write lock, so no registration commits midway."""
+        with self.write() as con:
+            rows = con.execute(
+                "SELECT blob FROM model_versions UNION SELECT blob FROM dataset_versions"
+            ).fetchall()
+            referenced = {str(r[0]) for r in rows}
+            return self.objects.collect(referenced, grace_seconds=grace_seconds)
+
+    # -- monitor runs ---------------------------------------------------------------------------
+
+    def add_monitor_run(self, run: Mapping[str, Any], checks: Sequence[Mapping[str, Any]]) -> None:
+        with self.write() as con:
+            columns = list(run)
+            con.execute(
+                f"INSERT INTO monitor_runs ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' for _ in columns)})",
+                [run[c] for c in columns],
+            )
+            if checks:
+                names = list(checks[0])
+                con.executemany(
+                    f"INSERT INTO check_results ({', '.join(names)}) "
+                    f"VALUES ({', '.join('?' for _ in names)})",
+                    [[c[n] for n in names] for c in checks],
+                )
+
+    def monitor_runs(
+        self, target: str | None = None, *, since: datetime | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if target is not None:
+            clauses.append("target = ?")
+            params.append(target)
+        if since is not None:
+            clauses.append("started_at >= ?")
+            params.append(since)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        tail = f"LIMIT {int(limit)}" if limit else ""
+        with self.read() as con:
+            if con is None:
+                return []
+            return _rows(
+                con,
+                f"""SELECT id, target, target_version, reference, status, source, n_rows,
+                           drift_share, n_alerts, metrics, batch_dataset, notebook, parameters,
+                           started_at, finished_at, created_by
+                    FROM monitor_runs {where} ORDER BY started_at DESC {tail}""",
+                params,
+            )
+
+    def monitor_report_json(self, run_id: str) -> str:
+        with self.read() as con:
+            rows = (
+                con.execute("SELECT report FROM monitor_runs WHERE id = ?", [run_id]).fetchall()
+                if con is not None
+                else []
+            )
+        if not rows:
+            raise NotFoundError(f"no monitor run {run_id!r}.")
+        return str(rows[0][0])
+
+    def reference_predictions(self, model: Resolved, dataset: Resolved) -> dict[str, Any] | None:
+        with self.read() as con:
+            if con is None:
+                return None
+            rows = con.execute(
+                "SELECT profile FROM reference_predictions WHERE model = ? AND model_version = ? "
+                "AND dataset = ? AND dataset_version = ?",
+                [model.name, model.version, dataset.name, dataset.version],
+            ).fetchall()
+        return json.loads(rows[0][0]) if rows else None
+
+    def store_reference_predictions(
+        self, model: Resolved, dataset: Resolved, profile: Mapping[str, Any]
+    ) -> None:
+        with self.write() as con:
+            con.execute(
+                "INSERT OR REPLACE INTO reference_predictions VALUES (?, ?, ?, ?, ?)",
+                [model.name, model.version, dataset.name, dataset.version, json.dumps(profile)],
+            )
+
+
+def _ranges(numbers: Sequence[int]) -> str:
+    """``[1, 2, 3, 5]`` → ``'1-3, 5'``: readable even for hundreds of versions."""
+    if not numbers:
+        return "none"
+    parts: list[str] = []
+    start = prev = numbers[0]
+    for n in [*numbers[1:], None]:
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        parts.append(str(start) if start == prev else f"{start}-{prev}")
+        if n is not None:
+            start = prev = n
+    return ", ".join(parts)

@@ -1,0 +1,28 @@
+"""Rendering results: plain text, self-contained HTML, and our JupyterLab MIME type.
+
+Every bundle carries all three, so a result reads the same in a terminal, in papermill's log,
+in nbconvert HTML or on GitHub (no script, no CDN), and interactively in JupyterLab.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from modelbook.results import Renderable
+
+__all__ = ["MIME_TYPE", "mimebundle"]
+
+MIME_TYPE = "application/vnd.modelbook.v1+json"
+
+
+def mimebundle(result: Renderable) -> dict[str, Any]:
+    from modelbook.render.html import to_html
+    from modelbook.render.text import to_text
+
+    data = json.loads(json.dumps(result.to_dict(), default=str))
+    return {
+        "text/plain": to_text(result),
+        "text/html": to_html(result),
+        MIME_TYPE: {"type": result.kind, "version": 1, "data": data},
+    }

@@ -1,0 +1,168 @@
+"""Result objects: plain frozen dataclasses, rendered by :mod:`modelbook.render`.
+
+Rendering is a function of a result, never the reverse; every result shows as text, as
+self-contained HTML and as ``application/vnd.modelbook.v1+json`` for the JupyterLab renderer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+__all__ = [
+    "AliasChange",
+    "DatasetVersion",
+    "GcReport",
+    "Listing",
+    "ModelVersion",
+    "Renderable",
+    "to_jsonable",
+]
+
+
+def to_jsonable(value: Any) -> Any:
+    """Dataclasses, tuples, datetimes and numpy scalars as plain JSON values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, float) and value != value:
+        return None
+    if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
+        return to_jsonable(value.item())
+    return value
+
+
+class Renderable:
+    """Mixin: every result renders through :func:`modelbook.render.mimebundle`."""
+
+    kind: str = "result"
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = to_jsonable(self)
+        return data
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        from modelbook.render import mimebundle
+
+        return mimebundle(self)
+
+    def __str__(self) -> str:
+        from modelbook.render.text import to_text
+
+        return to_text(self)
+
+
+@dataclass(frozen=True, repr=False)
+class DatasetVersion(Renderable):
+    """A stored dataset version, as returned by ``register`` and ``show``."""
+
+    name: str
+    version: int
+    fingerprint: str
+    n_rows: int
+    n_columns: int
+    size_bytes: int
+    source: str | None
+    target: str | None
+    created_at: datetime
+    created_by: str
+    tags: Mapping[str, str] = field(default_factory=dict)
+    notes: str | None = None
+    aliases: tuple[str, ...] = ()
+    columns: tuple[Mapping[str, Any], ...] = ()  # column profiles as dicts
+    reused: bool = False  # True: identical data was already stored, nothing new written
+    changes: tuple[str, ...] = ()  # what changed since the previous version
+    kind = "dataset_version"
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    def __repr__(self) -> str:
+        return f"<DatasetVersion {self.ref}: {self.n_rows:,} rows × {self.n_columns} columns>"
+
+
+@dataclass(frozen=True, repr=False)
+class ModelVersion(Renderable):
+    """A stored model version, as returned by ``register`` and ``show``."""
+
+    name: str
+    version: int
+    flavor: str
+    class_name: str
+    size_bytes: int
+    trusted: bool
+    params: Mapping[str, Any]
+    metrics: Mapping[str, float]
+    signature: Mapping[str, Any] | None
+    train_dataset: str | None  # name@version
+    environment: Mapping[str, Any]
+    code: str | None
+    notebook: str | None
+    git_commit: str | None
+    git_dirty: bool | None
+    created_at: datetime
+    created_by: str
+    tags: Mapping[str, str] = field(default_factory=dict)
+    notes: str | None = None
+    aliases: tuple[str, ...] = ()
+    changes: tuple[str, ...] = ()
+    kind = "model_version"
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    def __repr__(self) -> str:
+        return f"<ModelVersion {self.ref}: {self.class_name.rpartition('.')[2]} ({self.flavor})>"
+
+
+@dataclass(frozen=True, repr=False)
+class Listing(Renderable):
+    """A table of registry rows (``ls``, versions of a name, alias history)."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    kind = "listing"
+
+    def to_frame(self) -> Any:
+        import pandas as pd
+
+        return pd.DataFrame(list(self.rows), columns=list(self.columns))
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __repr__(self) -> str:
+        return f"<Listing {self.title!r}: {len(self.rows)} rows>"
+
+
+@dataclass(frozen=True, repr=False)
+class AliasChange(Renderable):
+    name: str
+    alias: str
+    version: int | None
+    previous: int | None
+    kind = "alias_change"
+
+    def __repr__(self) -> str:
+        return f"<AliasChange {self.name}@{self.alias}: {self.previous} → {self.version}>"
+
+
+@dataclass(frozen=True, repr=False)
+class GcReport(Renderable):
+    removed_files: int
+    freed_bytes: int
+    kind = "gc_report"
+
+    def __repr__(self) -> str:
+        return f"<GcReport removed {self.removed_files} files>"
