@@ -692,7 +692,14 @@ def alias_history(name: str | None = None, *, registry: PathLike | None = None) 
         title="alias history" + (f" of {name}" if name else ""),
         columns=("when", "name", "alias", "from", "to", "by"),
         rows=tuple(
-            (r["changed_at"], r["name"], r["alias"], r["from_version"], r["to_version"], r["changed_by"])
+            (
+                r["changed_at"],
+                r["name"],
+                r["alias"],
+                r["from_version"],
+                r["to_version"],
+                r["changed_by"],
+            )
             for r in rows
         ),
     )

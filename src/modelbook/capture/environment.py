@@ -23,6 +23,7 @@ __all__ = [
     "capture_environment",
     "capture_git",
     "current_user",
+    "ipython_shell",
     "notebook_path",
     "package_changes",
     "requirements_text",
@@ -95,7 +96,8 @@ def capture_git(cwd: Path | None = None) -> tuple[str | None, bool | None]:
     return commit.stdout.strip(), bool(status.stdout.strip())
 
 
-def _shell() -> Any:
+def ipython_shell() -> Any:
+    """The running IPython shell, if this code runs inside one (never imports IPython)."""
     module = sys.modules.get("IPython")
     get_ipython = getattr(module, "get_ipython", None) if module else None
     return get_ipython() if callable(get_ipython) else None
@@ -103,7 +105,7 @@ def _shell() -> Any:
 
 def capture_code() -> str | None:
     """The source of the cell being run, when inside IPython."""
-    shell = _shell()
+    shell = ipython_shell()
     if shell is None:
         return None
     history = shell.user_ns.get("In") or []
@@ -112,7 +114,7 @@ def capture_code() -> str | None:
 
 def notebook_path() -> str | None:
     """The notebook's path when the frontend tells the kernel (JupyterLab, VS Code, papermill)."""
-    shell = _shell()
+    shell = ipython_shell()
     if shell is not None:
         for key in ("__vsc_ipynb_file__", "__session__"):
             value = shell.user_ns.get(key)

@@ -15,11 +15,22 @@ __all__ = ["MIME_TYPE", "mimebundle"]
 
 MIME_TYPE = "application/vnd.modelbook.v1+json"
 
+# Modules that register text/HTML renderers for their result classes (imported on first render).
+_RENDERER_MODULES: tuple[str, ...] = ()
+
+
+def _load_renderers() -> None:
+    import importlib
+
+    for module in _RENDERER_MODULES:
+        importlib.import_module(module)
+
 
 def mimebundle(result: Renderable) -> dict[str, Any]:
     from modelbook.render.html import to_html
     from modelbook.render.text import to_text
 
+    _load_renderers()
     data = json.loads(json.dumps(result.to_dict(), default=str))
     return {
         "text/plain": to_text(result),

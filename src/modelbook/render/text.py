@@ -31,6 +31,9 @@ def register_text(cls: type) -> Callable[[Callable[[Any], str]], Callable[[Any],
 
 
 def to_text(result: Renderable) -> str:
+    from modelbook.render import _load_renderers
+
+    _load_renderers()
     for cls in type(result).__mro__:
         if cls in _RENDERERS:
             return _RENDERERS[cls](result)

@@ -1,0 +1,35 @@
+"""Shared fixtures: a fresh registry on disk and a real IPython shell with the extension loaded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import modelbook.registry.paths as paths
+
+
+@pytest.fixture
+def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A registry folder in tmp_path, used by every API call in the test (MODELBOOK_HOME)."""
+    home = tmp_path / ".modelbook"
+    monkeypatch.setenv("MODELBOOK_HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+    paths.set_session_home(None)
+    yield home
+    paths.set_session_home(None)
+
+
+@pytest.fixture
+def ip(registry: Path) -> Iterator[Any]:
+    """The real IPython shell with ``%load_ext modelbook``, and a clean namespace."""
+    from IPython.testing.globalipapp import get_ipython
+
+    shell = get_ipython()
+    shell.run_line_magic("load_ext", "modelbook")
+    saved = dict(shell.user_ns)
+    yield shell
+    shell.user_ns.clear()
+    shell.user_ns.update(saved)
