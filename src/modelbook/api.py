@@ -32,14 +32,21 @@ from modelbook.registry.store import now
 from modelbook.results import AliasChange, DatasetVersion, GcReport, Listing, ModelVersion
 
 if TYPE_CHECKING:
+    from datetime import datetime, timedelta
+
+    from modelbook.version_diff import DatasetDiff, ModelDiff
+    from modelbook.monitor.report import MonitorReport
+    from modelbook.run_history import HistoryReport
     from modelbook.stats.profile import TableProfile
 
 __all__ = [
     "alias",
     "alias_history",
     "gc",
+    "history",
     "load",
     "ls",
+    "monitor",
     "open_registry",
     "register",
     "requirements",
@@ -362,19 +369,14 @@ def _signature(model: object, train: DatasetVersion) -> dict[str, Any]:
 def _dataset_result(
     reg: Registry, name: str, version: int, *, with_changes: bool = False
 ) -> DatasetVersion:
-    row = reg.dataset_version(name, version)
-    columns = tuple(reg.column_profiles(name, version))
+    details = reg.details("dataset", name, version)
+    row, columns = details["row"], tuple(details["profiles"])
+    previous = details["previous"]
     changes: tuple[str, ...] = ()
-    if with_changes and version > 1:
-        previous = _previous_version(reg, "dataset", name, version)
-        if previous is not None:
-            changes = _dataset_changes(
-                reg.dataset_version(name, previous),
-                reg.column_profiles(name, previous),
-                row,
-                columns,
-                previous,
-            )
+    if with_changes and previous is not None:
+        changes = _dataset_changes(
+            previous, details["previous_profiles"], row, columns, int(previous["version"])
+        )
     return DatasetVersion(
         name=name,
         version=version,
@@ -388,15 +390,10 @@ def _dataset_result(
         created_by=row["created_by"],
         tags=json.loads(row["tags"]),
         notes=row["notes"],
-        aliases=_aliases_of(reg, name, version),
+        aliases=tuple(details["aliases"]),
         columns=columns,
         changes=changes,
     )
-
-
-def _previous_version(reg: Registry, kind: str, name: str, version: int) -> int | None:
-    numbers = [int(r["version"]) for r in reg.versions(name) if int(r["version"]) < version]
-    return numbers[-1] if numbers else None
 
 
 def _dataset_changes(
@@ -432,20 +429,14 @@ def _dataset_changes(
     return tuple(changes)
 
 
-def _aliases_of(reg: Registry, name: str, version: int) -> tuple[str, ...]:
-    return tuple(str(a["alias"]) for a in reg.aliases(name) if int(a["version"]) == version)
-
-
 def _model_result(
     reg: Registry, name: str, version: int, *, with_changes: bool = False
 ) -> ModelVersion:
-    row = reg.model_version(name, version)
-    result = _model_from_row(row, _aliases_of(reg, name, version))
-    if with_changes and version > 1:
-        previous = _previous_version(reg, "model", name, version)
-        if previous is not None:
-            old = _model_from_row(reg.model_version(name, previous), ())
-            result = dataclasses.replace(result, changes=_model_changes(old, result))
+    details = reg.details("model", name, version)
+    result = _model_from_row(details["row"], tuple(details["aliases"]))
+    if with_changes and details["previous"] is not None:
+        old = _model_from_row(details["previous"], ())
+        result = dataclasses.replace(result, changes=_model_changes(old, result))
     return result
 
 
@@ -725,3 +716,82 @@ def gc(*, grace_seconds: float = 3600.0, registry: PathLike | None = None) -> Gc
         return GcReport(0, 0)
     removed, freed = reg.collect_garbage(grace_seconds=grace_seconds)
     return GcReport(removed, freed)
+
+
+def history(
+    ref: str,
+    *,
+    since: str | datetime | timedelta | None = None,
+    limit: int | None = None,
+    registry: PathLike | None = None,
+) -> HistoryReport:
+    """Every monitor run of a model or dataset, newest first: status, drift share, metrics.
+
+    ``ref`` is a name (all versions) or one version (``churn@3``, ``churn@production``);
+    ``since`` keeps recent runs (``'30d'``, ``'12h'``, a date); ``limit`` the newest N.
+    """
+    from modelbook.run_history import history as _history
+
+    return _history(ref, since=since, limit=limit, registry=registry)
+
+
+def diff(
+    a: str | ModelVersion | DatasetVersion,
+    b: str | ModelVersion | DatasetVersion,
+    *,
+    key: str | Sequence[str] | None = None,
+    on: object = None,
+    trust: bool = False,
+    registry: PathLike | None = None,
+) -> ModelDiff | DatasetDiff:
+    """What changed from version ``a`` to ``b`` of a model or a dataset.
+
+    Models: parameters, metrics, signature, environment, training code and training-data drift;
+    ``on=`` an evaluation table adds prediction disagreement. Datasets: schema, rows, column
+    statistics and drift; ``key=`` adds added/removed/changed rows (DuckDB over stored Parquet).
+    """
+    from modelbook.version_diff import diff as _diff
+
+    return _diff(a, b, key=key, on=on, trust=trust, registry=registry)
+
+
+def monitor(
+    ref: str,
+    *,
+    data: object,
+    target: object = None,
+    reference: str | None = None,
+    columns: Sequence[str] | None = None,
+    store: str | None = None,
+    fail_on_alert: bool = False,
+    rules: Mapping[str, Any] | None = None,
+    trust: bool = False,
+    registry: PathLike | None = None,
+) -> MonitorReport:
+    """Check a batch against a model (or dataset) version and record the run.
+
+    ``ref``: a model (``churn`` means its ``production`` alias if set, else the latest
+    version) or a dataset version. ``data``: the batch (DataFrame, Arrow, polars, numpy, or a
+    Parquet/CSV path, streamed and never loaded whole). ``target``: labels (an array, or the name
+    of a batch column) for quality metrics. ``reference``: a dataset version to compare against
+    instead of the model's training data. ``columns``: limit the column checks and drift to
+    these. ``store``: ``'profile'`` (the run and its results; default), ``'data'`` (also the
+    batch, as dataset ``<name>-batches``) or ``'none'``. ``rules``: alert rules, shaped like
+    ``[tool.modelbook.monitor]`` (docs/monitoring.md), over pyproject.toml and monitor.toml.
+    ``trust``: allow loading a pickled model. ``fail_on_alert``: raise
+    :class:`~modelbook.errors.AlertError` (after storing) unless the run is ok.
+    """
+    from modelbook.monitor.run import monitor as _monitor
+
+    return _monitor(
+        ref,
+        data=data,
+        target=target,
+        reference=reference,
+        columns=columns,
+        store=store,
+        fail_on_alert=fail_on_alert,
+        rules=rules,
+        trust=trust,
+        registry=registry,
+    )

@@ -68,6 +68,19 @@ REGISTER.add_argument("--tag", nargs="+", default=[], metavar="KEY=VALUE", help=
 REGISTER.add_argument("--notes", help="free text stored with the version")
 REGISTER.add_argument("--alias", help="point this alias (e.g. production) at the new version")
 
+MONITOR = _parser(
+    "%monitor", "Check a batch against a model or dataset version and record the run."
+)
+MONITOR.add_argument("ref", help="NAME (its production alias, else latest), NAME@3 or NAME@ALIAS")
+MONITOR.add_argument("--data", required=True, help="variable holding the batch, or a file path")
+MONITOR.add_argument("--target", help="variable holding the labels, or a column of the batch")
+MONITOR.add_argument("--reference", help="dataset version to compare against (default: training)")
+MONITOR.add_argument("--columns", nargs="+", metavar="COLUMN", help="only these columns")
+MONITOR.add_argument("--store", choices=("none", "profile", "data"), help="what to keep")
+MONITOR.add_argument("--fail-on-alert", action="store_true", help="raise when the run alerts")
+MONITOR.add_argument("--rules", help="alert rules: a dict literal or a variable")
+MONITOR.add_argument("--trust", action="store_true", help="allow a pickled (untrusted) model")
+
 
 def _modelbook_parser() -> _Parser:
     parser = _parser("%modelbook", "Browse and manage the modelbook registry.")
@@ -91,6 +104,10 @@ def _modelbook_parser() -> _Parser:
     alias.add_argument("--history", metavar="NAME", help="show who moved which alias when")
     envp = sub.add_parser("env", help="the environment recorded with a model, as requirements")
     envp.add_argument("ref")
+    history = sub.add_parser("history", help="monitor runs of NAME (or NAME@VERSION), newest first")
+    history.add_argument("ref")
+    history.add_argument("--since", help="only runs newer than this: 30d, 12h, 2w or a date")
+    history.add_argument("--limit", type=int, help="only the newest N runs")
     gc = sub.add_parser("gc", help="remove artifact files no version references")
     gc.add_argument("--grace", type=float, default=3600.0, help="keep files newer than this (s)")
     return parser
@@ -182,8 +199,68 @@ class ModelbookMagics(Magics):  # type: ignore[misc]
         return value
 
     @line_magic  # type: ignore[misc]
+    def monitor(self, line: str) -> Any:
+        """%monitor REF --data BATCH [--target LABELS] [--reference DATASET] [--columns C ...]
+        [--store none|profile|data] [--fail-on-alert] [--rules DICT] [--trust]"""
+        args = self._parse(MONITOR, line)
+        if args is None:
+            return None
+        data = self._data(args.data)
+        target: Any = None
+        if args.target:
+            # A notebook variable holds labels; any other name is a column of the batch.
+            target = self._ns.get(args.target, args.target)
+        columns = [c for item in args.columns or [] for c in item.split(",") if c]
+        rules = self._rules(args.rules)
+        with _usage_errors():
+            report = api.monitor(
+                args.ref,
+                data=data,
+                target=target,
+                reference=args.reference,
+                columns=columns or None,
+                store=args.store,
+                fail_on_alert=False,
+                rules=rules,
+                trust=args.trust,
+            )
+        if args.fail_on_alert and not report.ok:
+            from IPython.display import display
+
+            display(report)  # type: ignore[no-untyped-call]
+            raise UsageError(f"%monitor --fail-on-alert: {report.summary()}.")
+        return report
+
+    def _data(self, token: str) -> Any:
+        if token in self._ns:
+            return self._ns[token]
+        if token.lower().endswith((".parquet", ".pq", ".csv", ".tsv")):
+            return token
+        raise UsageError(
+            f"--data {token!r} is neither a notebook variable nor a .parquet/.csv path: "
+            "run the cell that creates it first."
+        )
+
+    def _rules(self, text: str | None) -> dict[str, Any] | None:
+        if text is None:
+            return None
+        if text.isidentifier():
+            value = self._lookup(text, "--rules variable")
+        else:
+            try:
+                value = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                raise UsageError(
+                    f"--rules {text!r} is not a dict literal: write "
+                    "--rules \"{'checks': {'schema.unexpected': 'info'}}\" or pass a variable."
+                ) from None
+        if not isinstance(value, dict):
+            raise UsageError("--rules must be a dict shaped like [tool.modelbook.monitor].")
+        return value
+
+    @line_magic  # type: ignore[misc]
     def modelbook(self, line: str) -> Any:
-        """%modelbook use|where|ls|show|load|alias|env|gc ... (see %modelbook --help)"""
+        """%modelbook use|where|ls|show|load|alias|env|history|gc ... (see %modelbook --help)"""
         args = self._parse(MODELBOOK, line)
         if args is None:
             return None
@@ -229,6 +306,9 @@ class ModelbookMagics(Magics):  # type: ignore[misc]
 
     def _cmd_env(self, args: argparse.Namespace) -> None:
         print(api.requirements(args.ref), end="")
+
+    def _cmd_history(self, args: argparse.Namespace) -> Any:
+        return api.history(args.ref, since=args.since, limit=args.limit)
 
     def _cmd_gc(self, args: argparse.Namespace) -> Any:
         return api.gc(grace_seconds=args.grace)

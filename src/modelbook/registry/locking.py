@@ -61,7 +61,7 @@ def write_lock(lock_path: Path, *, timeout: float | None = None) -> Iterator[Non
         lock.acquire()
     except Timeout as exc:
         raise RegistryBusyError(
-            f"the registry at {lock_path.parent} stayed busy for {timeout:.0f} s: it is held by "
+            f"the registry at {lock_path.parent} stayed busy for {timeout:g} s: it is held by "
             f"{_holder(lock_path)}; wait for it to finish or stop it, then retry "
             "(MODELBOOK_BUSY_TIMEOUT sets the wait)."
         ) from exc
@@ -108,7 +108,7 @@ def connect(db_path: Path, *, read_only: bool, timeout: float | None = None) -> 
                 pid = _PID.search(message)
                 who = f"process {pid.group(1)}" if pid else "another process"
                 raise RegistryBusyError(
-                    f"the registry {db_path} stayed locked by {who} for {timeout:.0f} s; wait for "
+                    f"the registry {db_path} stayed locked by {who} for {timeout:g} s; wait for "
                     "it to finish or stop it, then retry (MODELBOOK_BUSY_TIMEOUT sets the wait)."
                 ) from exc
             time.sleep(delay)

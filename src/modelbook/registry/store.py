@@ -309,6 +309,47 @@ class Registry:
             raise NotFoundError(f"model {name}@{version} does not exist.")
         return rows[0]
 
+    def details(self, kind: str, name: str, version: int) -> dict[str, Any]:
+        """A version's row, aliases and (for datasets) profiles, plus the previous version's,
+        read over one connection (each open costs ~20 ms and competes with writers)."""
+        table = "model_versions" if kind == "model" else "dataset_versions"
+        quoted = ", ".join(f'"{f}"' for f in PROFILE_FIELDS)
+        with self.read() as con:
+            rows = (
+                _rows(con, f"SELECT * FROM {table} WHERE name = ? AND version = ?", [name, version])
+                if con is not None
+                else []
+            )
+            if con is None or not rows:
+                raise NotFoundError(f"{kind} {name}@{version} does not exist.")
+            previous = _rows(
+                con,
+                f"SELECT * FROM {table} WHERE name = ? AND version < ? ORDER BY version DESC LIMIT 1",
+                [name, version],
+            )
+            aliases = [
+                str(r[0])
+                for r in con.execute(
+                    "SELECT alias FROM aliases WHERE name = ? AND version = ? ORDER BY alias",
+                    [name, version],
+                ).fetchall()
+            ]
+            result: dict[str, Any] = {
+                "row": rows[0],
+                "aliases": aliases,
+                "previous": previous[0] if previous else None,
+            }
+            if kind == "dataset":
+                profile_sql = (
+                    f"SELECT {quoted} FROM column_profiles WHERE dataset = ? AND version = ? "
+                    "ORDER BY position"
+                )
+                result["profiles"] = _rows(con, profile_sql, [name, version])
+                result["previous_profiles"] = (
+                    _rows(con, profile_sql, [name, previous[0]["version"]]) if previous else []
+                )
+        return result
+
     def version_row(self, resolved: Resolved) -> dict[str, Any]:
         if resolved.kind == "model":
             return self.model_version(resolved.name, resolved.version)
@@ -460,13 +501,22 @@ class Registry:
                 )
 
     def monitor_runs(
-        self, target: str | None = None, *, since: datetime | None = None, limit: int | None = None
+        self,
+        target: str | None = None,
+        *,
+        version: int | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
     ) -> list[dict[str, Any]]:
+        """Monitor runs without their report JSON, newest first (history, ``modelbook run``)."""
         clauses: list[str] = []
         params: list[Any] = []
         if target is not None:
             clauses.append("target = ?")
             params.append(target)
+        if version is not None:
+            clauses.append("target_version = ?")
+            params.append(version)
         if since is not None:
             clauses.append("started_at >= ?")
             params.append(since)
@@ -480,7 +530,7 @@ class Registry:
                 f"""SELECT id, target, target_version, reference, status, source, n_rows,
                            drift_share, n_alerts, metrics, batch_dataset, notebook, parameters,
                            started_at, finished_at, created_by
-                    FROM monitor_runs {where} ORDER BY started_at DESC {tail}""",
+                    FROM monitor_runs {where} ORDER BY started_at DESC, id {tail}""",
                 params,
             )
 

@@ -16,7 +16,11 @@ __all__ = ["MIME_TYPE", "mimebundle"]
 MIME_TYPE = "application/vnd.modelbook.v1+json"
 
 # Modules that register text/HTML renderers for their result classes (imported on first render).
-_RENDERER_MODULES: tuple[str, ...] = ()
+_RENDERER_MODULES: tuple[str, ...] = (
+    "modelbook.render.history",
+    "modelbook.render.diff",
+    "modelbook.render.monitor",
+)
 
 
 def _load_renderers() -> None:

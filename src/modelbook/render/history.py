@@ -1,0 +1,94 @@
+"""Text and HTML tables for :class:`~modelbook.run_history.HistoryReport`.
+
+The newest :data:`MAX_ROWS` runs are shown; the JSON (``to_dict()``, ``--json``) holds them all.
+"""
+
+from __future__ import annotations
+
+from modelbook.run_history import HistoryReport, HistoryRun
+from modelbook.render.format import fmt_value
+from modelbook.render.html import esc, register_html, table_html
+from modelbook.render.text import register_text, table_text
+
+__all__ = ["MAX_METRICS", "MAX_ROWS"]
+
+MAX_ROWS = 100
+MAX_METRICS = 4
+
+_COLUMNS = ("started", "version", "status", "source", "rows", "drift share", "alerts")
+
+
+def _title(result: HistoryReport) -> str:
+    scope = f"{result.name}@{result.version}" if result.version else f"{result.name} (all versions)"
+    since = f" since {fmt_value(result.since)} UTC" if result.since else ""
+    return f"monitor history of {result.entry_kind} {scope}{since}"
+
+
+def _summary(result: HistoryReport) -> str:
+    if not result.runs:
+        return "no monitor runs yet"
+    counts = result.status_counts
+    parts = [f"{counts[s]} {s}" for s in ("ok", "alert", "error") if counts.get(s)]
+    limited = (
+        f" (newest {result.limit})" if result.limit and len(result.runs) == result.limit else ""
+    )
+    runs = "run" if len(result.runs) == 1 else "runs"
+    return f"{len(result.runs)} {runs}{limited}: {', '.join(parts)}"
+
+
+def _share(value: float | None) -> str:
+    return "" if value is None else f"{value:.0%}"
+
+
+def _cells(run: HistoryRun, metrics: tuple[str, ...]) -> list[str]:
+    return [
+        fmt_value(run.started_at),
+        str(run.version),
+        run.status,
+        run.source,
+        fmt_value(run.n_rows),
+        _share(run.drift_share),
+        str(run.n_alerts),
+        *[fmt_value(run.metrics.get(m)) for m in metrics],
+    ]
+
+
+def _more(result: HistoryReport) -> str:
+    hidden = len(result.runs) - MAX_ROWS
+    if hidden <= 0:
+        return ""
+    return f"… {hidden} older runs not shown: narrow with since=/limit= or use .to_frame()"
+
+
+@register_text(HistoryReport)
+def _history_text(result: HistoryReport) -> str:
+    head = f"{_title(result)}: {_summary(result)}"
+    if not result.runs:
+        return head
+    metrics = result.metric_names[:MAX_METRICS]
+    rows = [_cells(run, metrics) for run in result.runs[:MAX_ROWS]]
+    lines = [head, table_text((*_COLUMNS, *metrics), rows)]
+    if more := _more(result):
+        lines.append(more)
+    return "\n".join(lines)
+
+
+@register_html(HistoryReport)
+def _history_html(result: HistoryReport) -> str:
+    head = f"<h3>{esc(_title(result))}</h3><p>{esc(_summary(result))}</p>"
+    if not result.runs:
+        return head
+    metrics = result.metric_names[:MAX_METRICS]
+    rows = []
+    for run in result.runs[:MAX_ROWS]:
+        cells = _cells(run, metrics)
+        cells[2] = f'<span class="{esc(run.status)}">{esc(run.status)}</span>'
+        rows.append(cells)
+    table = table_html(
+        (*_COLUMNS, *metrics),
+        rows,
+        numeric=("version", "rows", "drift share", "alerts", *metrics),
+        raw=("status",),
+    )
+    more = f"<p class='muted'>{esc(m)}</p>" if (m := _more(result)) else ""
+    return head + table + more
