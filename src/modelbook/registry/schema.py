@@ -160,12 +160,12 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 def current_version(con: Any) -> int:
     """The schema version of an open registry; 0 for an empty file."""
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
-    ).fetchall()[0][0]
-    if not exists:
+    import duckdb
+
+    try:
+        rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+    except duckdb.CatalogException:  # no meta table: a new, empty file
         return 0
-    rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
     return int(rows[0][0]) if rows else 0
 
 
@@ -179,9 +179,9 @@ def check_version(con: Any, where: str) -> int:
     return version
 
 
-def migrate(con: Any, where: str) -> None:
-    """Bring an open read-write registry up to :data:`SCHEMA_VERSION` (inside a transaction)."""
-    version = check_version(con, where)
+def migrate(con: Any, *, from_version: int) -> None:
+    """Bring a registry at ``from_version`` up to :data:`SCHEMA_VERSION` (inside a transaction)."""
+    version = from_version
     for number in range(version, SCHEMA_VERSION):
         con.execute(MIGRATIONS[number])
     if version < SCHEMA_VERSION:

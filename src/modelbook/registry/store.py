@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from modelbook.errors import NotFoundError, RegistryError, RegistryPermissionError
+from modelbook.errors import InvalidNameError, NotFoundError, RegistryPermissionError
 from modelbook.registry.locking import connect, write_lock
 from modelbook.registry.objects import ObjectStore
 from modelbook.registry.refs import Ref
@@ -90,8 +90,9 @@ class Registry:
         with write_lock(self.lock_path):
             con = connect(self.db_path, read_only=False)
             try:
+                version = check_version(con, str(self.home))  # outside: a failed probe aborts a txn
                 con.execute("BEGIN TRANSACTION")
-                migrate(con, str(self.home))
+                migrate(con, from_version=version)
                 yield con
                 con.execute("COMMIT")
             except BaseException:
@@ -193,7 +194,7 @@ class Registry:
         if found is None:
             con.execute("INSERT INTO entries VALUES (?, ?, ?)", [name, kind, now()])
         elif found != kind:
-            raise RegistryError(
+            raise InvalidNameError(
                 f"{name!r} is already a {found}; register the {kind} under another name."
             )
 
@@ -534,6 +535,38 @@ class Registry:
                 params,
             )
 
+    def monitor_history(
+        self, ref: Ref, *, since: datetime | None = None, limit: int | None = None
+    ) -> tuple[Resolved, bool, list[dict[str, Any]]]:
+        """Resolve ``ref`` and fetch its monitor runs, newest first, on one connection.
+
+        Returns (resolved, every_version, rows): a bare name means every version's runs, a
+        version or alias only that version's. One connection because opening one costs more
+        than the query (history of thousands of runs stays well under 100 ms).
+        """
+        every = ref.version is None and ref.alias is None
+        with self.read() as con:
+            resolved = self._resolve(con, ref)
+            assert con is not None  # _resolve raised NotFoundError otherwise
+            clauses, params = ["target = ?"], [resolved.name]
+            if not every:
+                clauses.append("target_version = ?")
+                params.append(resolved.version)
+            if since is not None:
+                clauses.append("started_at >= ?")
+                params.append(since)
+            tail = f"LIMIT {int(limit)}" if limit else ""
+            rows = _rows(
+                con,
+                f"""SELECT id, target_version, reference, status, source, n_rows, drift_share,
+                           n_alerts, metrics, batch_dataset, notebook, parameters, started_at,
+                           finished_at, created_by
+                    FROM monitor_runs WHERE {" AND ".join(clauses)}
+                    ORDER BY started_at DESC, id {tail}""",
+                params,
+            )
+        return resolved, every, rows
+
     def monitor_report_json(self, run_id: str) -> str:
         with self.read() as con:
             rows = (
@@ -544,6 +577,81 @@ class Registry:
         if not rows:
             raise NotFoundError(f"no monitor run {run_id!r}.")
         return str(rows[0][0])
+
+    def latest_monitor_runs(self) -> list[dict[str, Any]]:
+        """The newest run of every monitored name, in one query (the lab sidebar's status)."""
+        with self.read() as con:
+            if con is None:
+                return []
+            return _rows(
+                con,
+                """SELECT id, target, target_version, status, n_alerts, drift_share, started_at
+                   FROM monitor_runs
+                   QUALIFY row_number() OVER (PARTITION BY target ORDER BY started_at DESC) = 1
+                   ORDER BY target""",
+            )
+
+    def monitor_inputs(
+        self, ref: Ref, reference: Ref | None, *, default_alias: str = "production"
+    ) -> dict[str, Any]:
+        """Everything a monitor run reads, over one read-only connection.
+
+        Returns ``target`` (Resolved; a bare model name means its ``default_alias`` when set,
+        else the latest version), ``model`` (its model_versions row or None), ``reference``
+        (the Resolved dataset: ``reference`` if given, else the model's training data, else
+        the target dataset itself; None when a model has no training data), ``dataset`` (that
+        dataset_versions row) and ``profiles`` (its column profile rows).
+        """
+        with self.read() as con:
+            if (
+                con is not None
+                and ref.version is None
+                and ref.alias is None
+                and self._kind_of(con, ref.name) == "model"
+                and con.execute(
+                    "SELECT 1 FROM aliases WHERE name = ? AND alias = ?", [ref.name, default_alias]
+                ).fetchall()
+            ):
+                ref = Ref(ref.name, alias=default_alias)
+            target = self._resolve(con, ref)
+            assert con is not None
+            model = None
+            if target.kind == "model":
+                model = _rows(
+                    con,
+                    "SELECT * FROM model_versions WHERE name = ? AND version = ?",
+                    [target.name, target.version],
+                )[0]
+            if reference is not None:
+                ds: Resolved | None = self._resolve(con, reference, kind="dataset")
+            elif model is None:
+                ds = target
+            elif model["train_dataset"]:
+                ds = Resolved("dataset", model["train_dataset"], int(model["train_version"]))
+            else:
+                ds = None
+            dataset: dict[str, Any] | None = None
+            profiles: list[dict[str, Any]] = []
+            if ds is not None:
+                dataset = _rows(
+                    con,
+                    "SELECT * FROM dataset_versions WHERE name = ? AND version = ?",
+                    [ds.name, ds.version],
+                )[0]
+                quoted = ", ".join(f'"{f}"' for f in PROFILE_FIELDS)
+                profiles = _rows(
+                    con,
+                    f"SELECT {quoted} FROM column_profiles WHERE dataset = ? AND version = ? "
+                    "ORDER BY position",
+                    [ds.name, ds.version],
+                )
+        return {
+            "target": target,
+            "model": model,
+            "reference": ds,
+            "dataset": dataset,
+            "profiles": profiles,
+        }
 
     def reference_predictions(self, model: Resolved, dataset: Resolved) -> dict[str, Any] | None:
         with self.read() as con:

@@ -1,0 +1,150 @@
+"""Registry benchmark (issue 2): register a 1M × 30 frame, dedup, a RandomForest vs MLflow,
+and 8 processes registering concurrently.
+
+    python benchmarks/bench_register.py                 # the issue's sizes
+    python benchmarks/bench_register.py --rows 20000 --trees 5 --per-process 5   # CI smoke size
+
+MLflow is optional (`pip install -e '.[bench]'`); without it its line says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _common import make_frame, mb, measure  # noqa: E402
+
+
+def bench_dataset(rows: int) -> None:
+    import modelbook
+
+    frame = make_frame(rows)
+    frame_bytes = int(frame.memory_usage(deep=True).sum())
+    first, version = measure(lambda: modelbook.register(frame, name="bench"))
+    again, reused = measure(lambda: modelbook.register(frame, name="bench"))
+    assert reused.reused and reused.version == version.version
+    print(f"frame: {rows:,} rows × 30 columns, {mb(frame_bytes)} in pandas")
+    print(
+        f"register dataset       {first.seconds:6.2f} s   peak +{mb(first.peak_bytes)} "
+        f"= {first.peak_bytes / frame_bytes:.2f}× the frame   (targets ≤ 1.5 s, ≤ 2×)"
+    )
+    print(f"register again (dedup) {again.seconds:6.2f} s   (target ≤ 0.3 s)")
+    print(f"stored Parquet: {mb(version.size_bytes)}")
+
+
+def bench_model(rows: int, trees: int) -> None:
+    from sklearn.ensemble import RandomForestClassifier
+
+    import modelbook
+
+    frame = make_frame(rows, seed=3)
+    features = frame[[f"f{i}" for i in range(20)]]
+    labels = (features["f0"] + features["f1"] > 1.5).astype(int).rename("label")
+    model = RandomForestClassifier(n_estimators=trees, max_depth=8, n_jobs=1, random_state=0)
+    model.fit(features, labels)
+    ours, version = measure(
+        lambda: modelbook.register(model, name="forest", data=features, target=labels)
+    )
+    print(
+        f"register RandomForest({trees} trees) with --data ({rows:,} rows): {ours.seconds:.2f} s "
+        f"({mb(version.size_bytes)} skops)"
+    )
+    try:
+        import mlflow
+        import mlflow.sklearn
+    except ImportError:
+        print("MLflow: not installed (pip install -e '.[bench]'); no ratio")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        mlflow.set_tracking_uri(f"sqlite:///{tmp}/mlflow.db")
+        mlflow.set_experiment("bench")
+
+        def log() -> None:
+            with mlflow.start_run():
+                info = mlflow.sklearn.log_model(
+                    model, name="forest", input_example=features.head(5),
+                    pip_requirements=["scikit-learn"],
+                    skops_trusted_types=["sklearn.tree._tree.Tree", "numpy.dtype"],
+                )  # fmt: skip
+                mlflow.register_model(info.model_uri, "forest")
+
+        theirs, _ = measure(log)
+    print(
+        f"MLflow log_model + register_model: {theirs.seconds:.2f} s   "
+        f"ratio MLflow / modelbook = {theirs.seconds / ours.seconds:.1f}× (target > 1)"
+    )
+
+
+WORKER = textwrap.dedent(
+    """
+    import sys, time
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    import modelbook
+    worker, count = int(sys.argv[1]), int(sys.argv[2])
+    X = np.random.default_rng(worker).normal(size=(60, 3)); y = (X[:, 0] > 0).astype(int)
+    models = [LogisticRegression(C=1 + i).fit(X, y) for i in range(count)]
+    sys.stdout.write("ready\\n"); sys.stdout.flush(); sys.stdin.readline()
+    for m in models:
+        modelbook.register(m, name="shared")
+    """
+)
+
+
+def bench_concurrency(processes: int, per_process: int) -> None:
+    import modelbook
+
+    home = Path(os.environ["MODELBOOK_HOME"])
+    env = dict(os.environ, MODELBOOK_HOME=str(home))
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(w), str(per_process)],
+            env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        for w in range(processes)
+    ]
+    for w in workers:  # imports done: time only the registrations
+        assert w.stdout is not None and w.stdout.readline().strip() == "ready"
+    t0 = time.perf_counter()
+    for w in workers:
+        assert w.stdin is not None
+        w.stdin.write("go\n")
+        w.stdin.flush()
+    for w in workers:
+        w.wait()
+        assert w.returncode == 0
+    elapsed = time.perf_counter() - t0
+    total = processes * per_process
+    versions = [int(r[0]) for r in modelbook.ls("shared").rows]
+    assert versions == list(range(1, total + 1)), "versions must be 1..N without gaps"
+    print(
+        f"{processes} processes × {per_process} registrations: {elapsed:.2f} s wall, "
+        f"{total / elapsed:.1f} writes/s, versions 1..{total} without gap or duplicate"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--trees", type=int, default=100)
+    parser.add_argument("--model-rows", type=int, default=50_000)
+    parser.add_argument("--processes", type=int, default=8)
+    parser.add_argument("--per-process", type=int, default=50)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["MODELBOOK_HOME"] = str(Path(tmp) / ".modelbook")
+        bench_dataset(args.rows)
+        bench_model(min(args.model_rows, args.rows), args.trees)
+        bench_concurrency(args.processes, args.per_process)
+
+
+if __name__ == "__main__":
+    main()

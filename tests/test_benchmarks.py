@@ -1,0 +1,30 @@
+"""Every benchmark still runs, at a tiny size (figures are not asserted: benchmarks are not tests)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).parent.parent / "benchmarks"
+
+SMALL_ARGS: dict[str, list[str]] = {
+    "bench_register.py": ["--rows", "20000", "--trees", "5", "--model-rows", "5000", "--processes", "2", "--per-process", "3"],
+}
+
+
+def test_every_benchmark_has_small_arguments() -> None:
+    scripts = sorted(p.name for p in BENCHMARKS.glob("bench_*.py"))
+    assert scripts == sorted(SMALL_ARGS)
+
+
+@pytest.mark.parametrize("script", sorted(SMALL_ARGS))
+def test_benchmark_runs_small(script: str, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *SMALL_ARGS[script]],
+        capture_output=True, text=True, timeout=600, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip(), "a benchmark must print its figures"
