@@ -65,6 +65,7 @@ def bench_model(rows: int, trees: int) -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         mlflow.set_tracking_uri(f"sqlite:///{tmp}/mlflow.db")
+        mlflow.create_experiment("bench", artifact_location=f"file://{tmp}/artifacts")
         mlflow.set_experiment("bench")
 
         def log() -> None:
