@@ -34,10 +34,10 @@ from modelbook.results import AliasChange, DatasetVersion, GcReport, Listing, Mo
 if TYPE_CHECKING:
     from datetime import datetime, timedelta
 
-    from modelbook.version_diff import DatasetDiff, ModelDiff
     from modelbook.monitor.report import MonitorReport
     from modelbook.run_history import HistoryReport
     from modelbook.stats.profile import TableProfile
+    from modelbook.version_diff import DatasetDiff, ModelDiff
 
 __all__ = [
     "alias",
@@ -279,7 +279,7 @@ def _register_model(
 ) -> ModelVersion:
     from modelbook.capture.models import serialize
 
-    if reg.kind_of(name) == "dataset":
+    if data is not None and reg.kind_of(name) == "dataset":  # before storing the training data
         raise InvalidNameError(
             f"{name!r} is already a dataset; register the model under another name."
         )
