@@ -8,11 +8,12 @@ is another process and cannot see the command line:
 
 - ``MODELBOOK_SOURCE``: ``scheduled`` (wins over any detection);
 - ``MODELBOOK_NOTEBOOK``: the absolute path of the notebook being executed;
-- ``MODELBOOK_PARAMETERS``: the papermill parameters as a JSON object.
+- ``MODELBOOK_PARAMETERS``: the papermill parameters as a JSON object;
+- ``MODELBOOK_REPORT``: the HTML report it will write (``--html``), for alert payloads.
 
-A plain ``papermill`` run with parameters is detected from the cell papermill injects; without
-parameters a papermill kernel looks like any other, so set ``MODELBOOK_SOURCE=scheduled`` or use
-``modelbook run``.
+A plain ``papermill`` run is detected from the cell papermill injects (with parameters) or,
+without parameters, because its execute requests carry no frontend metadata (JupyterLab,
+Notebook 7 and other frontends send a cell id); so is ``jupyter nbconvert --execute``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from modelbook.capture.environment import ipython_shell, notebook_path
 __all__ = [
     "ENV_NOTEBOOK",
     "ENV_PARAMETERS",
+    "ENV_REPORT",
     "ENV_SOURCE",
     "SOURCES",
     "RunContext",
@@ -37,6 +39,7 @@ __all__ = [
 ENV_SOURCE = "MODELBOOK_SOURCE"
 ENV_NOTEBOOK = "MODELBOOK_NOTEBOOK"
 ENV_PARAMETERS = "MODELBOOK_PARAMETERS"
+ENV_REPORT = "MODELBOOK_REPORT"  # where `modelbook run --html` will write the HTML report
 SOURCES = ("interactive", "scheduled", "cli", "api")
 
 _PAPERMILL_HEADER = "# Parameters"
@@ -105,5 +108,28 @@ def run_context() -> RunContext:
     if parameters is not None:
         return RunContext("scheduled", notebook, parameters)
     if shell is not None:
+        if _headless_kernel(shell):
+            return RunContext("scheduled", notebook)
         return RunContext("interactive", notebook)
     return RunContext("api", notebook)
+
+
+def _headless_kernel(shell: Any) -> bool:
+    """A kernel running a cell that no notebook frontend sent (papermill, nbclient).
+
+    Frontends send metadata (a cell id) with each ``execute_request``; headless executors send
+    none (as :func:`modelbook.display.live_frontend` also relies on). Anything else (a terminal
+    IPython without a kernel, a widget callback arriving as a comm message) is interactive.
+    """
+    kernel = getattr(shell, "kernel", None)
+    get_parent = getattr(kernel, "get_parent", None)
+    if not callable(get_parent):
+        return False
+    try:
+        parent = get_parent("shell")
+    except TypeError:  # older ipykernel: get_parent() without a channel
+        parent = get_parent()
+    if not isinstance(parent, dict):
+        return False
+    header = parent.get("header") or {}
+    return header.get("msg_type") == "execute_request" and not parent.get("metadata")

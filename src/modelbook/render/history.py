@@ -1,19 +1,23 @@
 """Text and HTML tables for :class:`~modelbook.run_history.HistoryReport`.
 
-The newest :data:`MAX_ROWS` runs are shown; the JSON (``to_dict()``, ``--json``) holds them all.
+The table shows the newest :data:`MAX_ROWS` runs and the HTML chart the newest
+:data:`MAX_CHART_RUNS`; the JSON (``to_dict()``, ``--json``) and ``to_frame()`` hold them all.
 """
 
 from __future__ import annotations
 
-from modelbook.run_history import HistoryReport, HistoryRun
+import dataclasses
+
 from modelbook.render.format import fmt_value
 from modelbook.render.html import esc, register_html, table_html
 from modelbook.render.text import register_text, table_text
+from modelbook.run_history import HistoryReport, HistoryRun
 
-__all__ = ["MAX_METRICS", "MAX_ROWS"]
+__all__ = ["MAX_CHART_RUNS", "MAX_METRICS", "MAX_ROWS"]
 
 MAX_ROWS = 100
 MAX_METRICS = 4
+MAX_CHART_RUNS = 500
 
 _COLUMNS = ("started", "version", "status", "source", "rows", "drift share", "alerts")
 
@@ -29,11 +33,11 @@ def _summary(result: HistoryReport) -> str:
         return "no monitor runs yet"
     counts = result.status_counts
     parts = [f"{counts[s]} {s}" for s in ("ok", "alert", "error") if counts.get(s)]
-    limited = (
-        f" (newest {result.limit})" if result.limit and len(result.runs) == result.limit else ""
-    )
-    runs = "run" if len(result.runs) == 1 else "runs"
-    return f"{len(result.runs)} {runs}{limited}: {', '.join(parts)}"
+    total = result.total if result.total is not None else len(result.runs)
+    noun = "run" if total == 1 else "runs"
+    if total > len(result.runs):
+        return f"newest {len(result.runs):,} of {total:,} {noun}: {', '.join(parts)}"
+    return f"{total:,} {noun}: {', '.join(parts)}"
 
 
 def _share(value: float | None) -> str:
@@ -91,4 +95,12 @@ def _history_html(result: HistoryReport) -> str:
         raw=("status",),
     )
     more = f"<p class='muted'>{esc(m)}</p>" if (m := _more(result)) else ""
-    return head + table + more
+    from modelbook.render.charts import history_chart_html  # inline SVG chart (issue 4)
+
+    # Every run is a point in the inline SVG (~0.5 KB each): chart the newest MAX_CHART_RUNS.
+    charted = (
+        dataclasses.replace(result, runs=result.runs[:MAX_CHART_RUNS])
+        if len(result.runs) > MAX_CHART_RUNS
+        else result
+    )
+    return head + history_chart_html(charted, max_metrics=MAX_METRICS) + table + more

@@ -1,0 +1,504 @@
+"""The ``modelbook`` command: the verbs of ``%modelbook`` for shells, cron and CI.
+
+A thin shell over :mod:`modelbook.api`: parse, make one call, print the result as text or as
+JSON (``--json``: the result's ``to_dict()``), and exit with a documented code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+from modelbook.errors import ConfigError, InvalidNameError, ModelbookError
+
+__all__ = ["EXIT_ALERT", "EXIT_ERROR", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
+
+EXIT_OK = 0
+EXIT_ALERT = 1
+EXIT_USAGE = 2
+EXIT_ERROR = 3
+
+EXIT_CODES = f"""exit codes:
+  {EXIT_OK}  ok
+  {EXIT_ALERT}  a monitor run raised an alert (monitor; run with --fail-on-alert)
+  {EXIT_USAGE}  usage: bad arguments, an invalid name or reference, or invalid settings
+  {EXIT_ERROR}  error: the command could not complete (not found, registry busy, a notebook
+     cell failed, a monitor run errored, ...); the message is on stderr
+
+Every verb takes --json (stable JSON on stdout; on failure {{"error": {{...}}}}) and
+--registry PATH (default: $MODELBOOK_HOME, else the nearest .modelbook/ folder)."""
+
+# Errors that mean "fix the command or its settings": exit 2, like argparse's own errors.
+_USAGE_ERRORS: tuple[type[ModelbookError], ...] = (InvalidNameError, ConfigError)
+
+
+class _UsageError(Exception):
+    """A usage problem found after parsing (exit 2)."""
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    value: Any  # a Renderable result, a mapping (JSON as-is), or text
+    code: int = EXIT_OK
+    text: str | None = None  # overrides the text form of ``value``
+
+
+# -- output -------------------------------------------------------------------------------------
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _as_json(value: Any) -> Any:
+    to_dict = getattr(value, "to_dict", None)
+    data = to_dict() if callable(to_dict) else value
+    # default=str covers datetimes and paths; the round trip makes nested values plain JSON.
+    return _finite(json.loads(json.dumps(data, default=str)))
+
+
+def _emit(outcome: _Outcome, *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(_as_json(outcome.value), indent=2, allow_nan=False))
+        return
+    text = outcome.text if outcome.text is not None else str(outcome.value)
+    if text:
+        print(text)
+
+
+def _fail(exc: BaseException, code: int, *, as_json: bool) -> int:
+    message = str(exc) or type(exc).__name__
+    print(f"modelbook: {message}", file=sys.stderr)
+    if as_json:
+        error = {"type": type(exc).__name__, "message": message, "exit_code": code}
+        print(json.dumps({"error": error}, indent=2))
+    return code
+
+
+# -- verbs --------------------------------------------------------------------------------------
+
+
+def _api() -> Any:
+    from modelbook import api
+
+    return api
+
+
+def _cmd_ls(args: argparse.Namespace) -> _Outcome:
+    return _Outcome(_api().ls(args.name, registry=args.registry))
+
+
+def _cmd_show(args: argparse.Namespace) -> _Outcome:
+    return _Outcome(_api().show(args.ref, registry=args.registry))
+
+
+def _cmd_diff(args: argparse.Namespace) -> _Outcome:
+    on: str | None = None
+    if args.on:
+        on = _data_file(args.on, "--on")
+    key = args.key[0] if args.key and len(args.key) == 1 else args.key
+    result = _api().diff(args.a, args.b, key=key, on=on, trust=args.trust, registry=args.registry)
+    return _Outcome(result)
+
+
+def _data_file(path: str, flag: str) -> str:
+    data = Path(path).expanduser()
+    if data.suffix.lower() not in {".parquet", ".pq", ".csv", ".tsv"}:
+        raise _UsageError(f"{flag} {path} must be a .parquet or .csv file.")
+    if not data.is_file():
+        raise _UsageError(f"{flag} {path} does not exist.")
+    return str(data)
+
+
+def _cmd_where(args: argparse.Namespace) -> _Outcome:
+    home = _api().where(registry=args.registry)
+    exists = (home / "registry.duckdb").exists()
+    return _Outcome(
+        {"registry": str(home), "exists": exists},
+        text=f"{home}" + ("" if exists else " (not created yet)"),
+    )
+
+
+def _cmd_env(args: argparse.Namespace) -> _Outcome:
+    api = _api()
+    resolved = api.resolve(args.ref, kind="model", registry=args.registry)
+    text = api.requirements(args.ref, registry=args.registry)
+    return _Outcome({"ref": str(resolved), "requirements": text}, text=text.rstrip("\n"))
+
+
+def _cmd_gc(args: argparse.Namespace) -> _Outcome:
+    return _Outcome(_api().gc(grace_seconds=args.grace, registry=args.registry))
+
+
+def _cmd_history(args: argparse.Namespace) -> _Outcome:
+    return _Outcome(
+        _api().history(args.ref, since=args.since, limit=args.limit, registry=args.registry)
+    )
+
+
+def _cmd_alias(args: argparse.Namespace) -> _Outcome:
+    api = _api()
+    if args.history:
+        if args.alias:
+            raise _UsageError("alias --history takes at most a NAME, e.g. alias --history churn.")
+        return _Outcome(api.alias_history(args.ref, registry=args.registry))
+    if args.remove:
+        if not args.ref or args.alias:
+            raise _UsageError("alias --remove needs exactly NAME@ALIAS, e.g. churn@staging.")
+        return _Outcome(api.unalias(args.ref, registry=args.registry))
+    if not args.ref or not args.alias:
+        raise _UsageError(
+            "alias needs a version and an alias, e.g. modelbook alias churn@3 production."
+        )
+    return _Outcome(api.alias(args.ref, args.alias, registry=args.registry))
+
+
+_MODEL_FILES = {
+    "sklearn": "a skops file: load it with skops.io.load(path, trusted=[...]) after checking "
+    "skops.io.get_untrusted_types(file=path)",
+    "pickle": "a pickle file: loading it runs code, so only load it if you trust its author",
+    "xgboost": "XGBoost's own format (by suffix: .json or .ubj): load it with "
+    "xgboost.Booster(model_file=path) or XGBModel().load_model(path)",
+    "lightgbm": "LightGBM's text format: load it with lightgbm.Booster(model_file=path)",
+}
+
+
+def _cmd_load(args: argparse.Namespace) -> _Outcome:
+    api = _api()
+    resolved = api.resolve(args.ref, registry=args.registry)
+    output = Path(args.output).expanduser()
+    if output.exists() and not args.force:
+        raise _UsageError(f"{output} exists: choose another --output or pass --force.")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if resolved.kind == "dataset":
+        fmt = _dataset_format(output)
+        source = api.dataset_path(str(resolved), registry=args.registry)
+        if fmt == "parquet":
+            shutil.copyfile(source, output)
+        else:
+            import pyarrow.csv as pcsv
+            import pyarrow.parquet as pq
+
+            pcsv.write_csv(pq.read_table(source), output)
+        note = f"dataset {resolved} written to {output} ({fmt})"
+        info: dict[str, Any] = {
+            "ref": str(resolved),
+            "kind": "dataset",
+            "output": str(output),
+            "format": fmt,
+        }
+    else:
+        flavor = _write_model(api, resolved, output, trust=args.trust, registry=args.registry)
+        note = f"model {resolved} written to {output}: {_MODEL_FILES[flavor]}"
+        info = {"ref": str(resolved), "kind": "model", "output": str(output), "format": flavor}
+    info["bytes"] = output.stat().st_size
+    return _Outcome(info, text=note)
+
+
+def _dataset_format(output: Path) -> str:
+    suffix = output.suffix.lower()
+    if suffix in {".parquet", ".pq"}:
+        return "parquet"
+    if suffix == ".csv":
+        return "csv"
+    raise _UsageError(f"--output {output} must end in .parquet, .pq or .csv for a dataset.")
+
+
+def _write_model(api: Any, resolved: Any, output: Path, *, trust: bool, registry: Any) -> str:
+    """The stored artifact as a file; XGBoost/LightGBM are re-saved in their native format."""
+    from modelbook.registry import Registry, find_home
+
+    reg = Registry(find_home(registry))
+    row = reg.model_version(resolved.name, resolved.version)
+    flavor = str(row["flavor"])
+    if flavor in {"sklearn", "pickle"}:
+        output.write_bytes(reg.objects.read_verified(row["blob"]))
+        return flavor
+    model = api.load(str(resolved), trust=trust, registry=registry)
+    if flavor == "xgboost":
+        if output.suffix.lower() not in {".json", ".ubj"}:
+            raise _UsageError(f"--output {output} must end in .json or .ubj for an XGBoost model.")
+        model.save_model(str(output))
+    elif flavor == "lightgbm":
+        booster = getattr(model, "booster_", model)
+        booster.save_model(str(output))
+    else:
+        raise ModelbookError(
+            f"model {resolved} has an unknown flavor {flavor!r}: upgrade modelbook."
+        )
+    return flavor
+
+
+def _cmd_monitor(args: argparse.Namespace) -> _Outcome:
+    import modelbook
+
+    data = _data_file(args.data, "--data")
+    options: dict[str, Any] = {"data": data, "registry": args.registry, "trust": args.trust}
+    if args.target:
+        options["target"] = args.target
+    if args.reference:
+        options["reference"] = args.reference
+    columns = [c.strip() for item in args.columns or [] for c in item.split(",") if c.strip()]
+    if columns:
+        options["columns"] = columns
+    if args.store:
+        options["store"] = args.store
+    if args.rules:
+        try:
+            options["rules"] = json.loads(args.rules)
+        except ValueError as exc:
+            raise _UsageError(
+                f"--rules is not JSON ({exc}): write e.g. '{{\"drift\": {{}}}}'."
+            ) from None
+        if not isinstance(options["rules"], dict):
+            raise _UsageError("--rules must be a JSON object shaped like [tool.modelbook.monitor].")
+    from modelbook.capture.context import ENV_SOURCE
+    from modelbook.scheduled import environ
+
+    # The run records source 'cli' (a wrapper that set MODELBOOK_SOURCE keeps its own).
+    with environ({ENV_SOURCE: os.environ.get(ENV_SOURCE) or "cli"}):
+        report = modelbook.monitor(args.ref, **options)
+    status = str(report.status)
+    code = {"ok": EXIT_OK, "alert": EXIT_ALERT}.get(status, EXIT_ERROR)
+    return _Outcome(report, code=code)
+
+
+def _cmd_run(args: argparse.Namespace) -> _Outcome:
+    from modelbook.scheduled import parse_parameter, read_parameters, run_notebook
+
+    parameters: dict[str, Any] = {}
+    for path in args.parameters_files or []:
+        parameters.update(read_parameters(path))
+    for key, value in args.parameters or []:
+        parameters[key] = parse_parameter(value)
+    for key, value in args.raw_parameters or []:
+        parameters[key] = value
+    for key in parameters:
+        if not key.isidentifier():
+            raise _UsageError(f"parameter name {key!r} is not a valid Python name.")
+    result = run_notebook(
+        args.notebook,
+        parameters=parameters,
+        output=args.output,
+        html=args.html,
+        html_input=not args.no_input,
+        registry=args.registry,
+        kernel=args.kernel,
+        cwd=args.cwd,
+        timeout=args.timeout,
+    )
+    if result.failed:
+        code = EXIT_ERROR
+        print(f"modelbook: {args.notebook}: {result.error}", file=sys.stderr)
+    elif result.stopped_by_alert:  # the notebook itself chose to stop on an alert
+        code = EXIT_ALERT
+        print(f"modelbook: {args.notebook}: stopped on an alert: {result.error}", file=sys.stderr)
+    elif args.fail_on_alert and result.status == "error":
+        code = EXIT_ERROR
+    elif args.fail_on_alert and result.status == "alert":
+        code = EXIT_ALERT
+    else:
+        code = EXIT_OK
+    return _Outcome(result, code=code, text=result.summary())
+
+
+# -- parser -------------------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _since(text: str) -> str:
+    from modelbook.run_history import parse_since
+
+    try:
+        parse_since(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc).replace("since=", "")) from None
+    return text
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from modelbook import __version__
+
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="print JSON on stdout"
+    )
+    common.add_argument(
+        "--registry", metavar="PATH", default=argparse.SUPPRESS, help="registry folder to use"
+    )
+    parser = _Parser(
+        prog="modelbook",
+        description="Version and monitor ML models and their data; the verbs of %modelbook.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"modelbook {__version__}")
+    parser.add_argument("--json", action="store_true", help="print JSON on stdout")
+    parser.add_argument("--registry", metavar="PATH", help="registry folder to use")
+    sub = parser.add_subparsers(dest="command", metavar="VERB")
+
+    def verb(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name,
+            help=help,
+            description=help[0].upper() + help[1:] + ".",
+            parents=[common],
+            epilog=EXIT_CODES,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    ls = verb("ls", "list models and datasets, or the versions of NAME")
+    ls.add_argument("name", nargs="?")
+    show = verb("show", "show a version: NAME, NAME@3 or NAME@ALIAS")
+    show.add_argument("ref")
+    diff = verb("diff", "compare two versions, e.g. churn@1 churn@2")
+    diff.add_argument("a", help="the baseline version, e.g. churn@1")
+    diff.add_argument("b", help="the version to compare, e.g. churn@2")
+    diff.add_argument("--key", nargs="+", metavar="COLUMN", help="datasets: key column(s) for rows")
+    diff.add_argument("--on", metavar="PATH", help="models: evaluation data (.parquet/.csv)")
+    diff.add_argument("--trust", action="store_true", help="allow pickled (untrusted) models")
+    load = verb("load", "write a dataset (Parquet/CSV by suffix) or a model artifact to a file")
+    load.add_argument("ref")
+    load.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write")
+    load.add_argument("--trust", action="store_true", help="allow untrusted (pickled) content")
+    load.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    alias = verb("alias", "point ALIAS at REF (churn@3 production), remove one, or show history")
+    alias.add_argument("ref", nargs="?")
+    alias.add_argument("alias", nargs="?")
+    alias.add_argument("--remove", action="store_true", help="remove NAME@ALIAS")
+    alias.add_argument("--history", action="store_true", help="who moved which alias when")
+    monitor = verb("monitor", "monitor a Parquet/CSV batch against a model or dataset version")
+    monitor.add_argument("ref")
+    monitor.add_argument("--data", required=True, metavar="PATH", help="the batch (.parquet/.csv)")
+    monitor.add_argument("--target", help="label column of the batch (quality metrics)")
+    monitor.add_argument("--reference", metavar="REF", help="dataset version to compare against")
+    monitor.add_argument("--columns", nargs="+", metavar="COLUMN", help="only these columns")
+    monitor.add_argument("--store", choices=("none", "profile", "data"), help="what to keep")
+    monitor.add_argument("--rules", metavar="JSON", help="alert rules, as [tool.modelbook.monitor]")
+    monitor.add_argument("--trust", action="store_true", help="allow a pickled (untrusted) model")
+    history = verb("history", "monitor runs of NAME (or NAME@VERSION), newest first")
+    history.add_argument("ref")
+    history.add_argument("--since", type=_since, help="only runs newer than 30d, 12h, 2w, a date")
+    history.add_argument("--limit", type=_positive, help="only the newest N runs")
+    gc = verb("gc", "remove artifact files no version references")
+    gc.add_argument("--grace", type=float, default=3600.0, help="keep files newer than this (s)")
+    verb("where", "print the registry folder in use")
+    env = verb("env", "the environment recorded with a model, as pip requirements")
+    env.add_argument("ref")
+    run = verb("run", "execute a notebook with papermill as a scheduled run")
+    run.add_argument("notebook", metavar="NOTEBOOK.ipynb")
+    run.add_argument(
+        "-p", "--parameter", nargs=2, action="append", dest="parameters",
+        metavar=("KEY", "VALUE"), help="a papermill parameter (typed: True, 3, 0.5, None, text)",
+    )  # fmt: skip
+    run.add_argument(
+        "-r", "--parameter-raw", nargs=2, action="append", dest="raw_parameters",
+        metavar=("KEY", "VALUE"), help="a parameter kept as a string",
+    )  # fmt: skip
+    run.add_argument(
+        "-f", "--parameters-file", action="append", dest="parameters_files", metavar="FILE",
+        help="parameters from a YAML or JSON file (-p/-r override them)",
+    )  # fmt: skip
+    run.add_argument("--output", metavar="OUT.ipynb", help="keep the executed notebook here")
+    run.add_argument("--html", metavar="OUT.html", help="write a static HTML report here")
+    run.add_argument(
+        "--no-input", action="store_true", help="leave the code out of the HTML report"
+    )
+    run.add_argument(
+        "--fail-on-alert", action="store_true", help="exit 1 when a monitor run raised an alert"
+    )
+    run.add_argument("--kernel", help="kernel name (default: the notebook's)")
+    run.add_argument("--cwd", help="working directory of the kernel (default: this one)")
+    run.add_argument("--timeout", type=float, help="seconds allowed per cell")
+    return parser
+
+
+_COMMANDS: Mapping[str, Callable[[argparse.Namespace], _Outcome]] = {
+    "ls": _cmd_ls,
+    "show": _cmd_show,
+    "diff": _cmd_diff,
+    "load": _cmd_load,
+    "alias": _cmd_alias,
+    "monitor": _cmd_monitor,
+    "history": _cmd_history,
+    "gc": _cmd_gc,
+    "where": _cmd_where,
+    "env": _cmd_env,
+    "run": _cmd_run,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit code (the console script exits with it)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    as_json = bool(args.json)
+    try:
+        outcome = _COMMANDS[args.command](args)
+    except _UsageError as exc:
+        return _fail(exc, EXIT_USAGE, as_json=as_json)
+    except _USAGE_ERRORS as exc:
+        return _fail(exc, EXIT_USAGE, as_json=as_json)
+    except ModelbookError as exc:
+        return _fail(exc, EXIT_ERROR, as_json=as_json)
+    except OSError as exc:  # a file we were asked to read or write
+        where = f" ({exc.filename})" if exc.filename else ""
+        return _fail(OSError(f"{exc.strerror or exc}{where}"), EXIT_ERROR, as_json=as_json)
+    except KeyboardInterrupt:
+        print("modelbook: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: keep the traceback, but never exit 1 (= "alert")
+        import traceback
+
+        traceback.print_exc()
+        return _fail(
+            RuntimeError(f"internal error ({type(exc).__name__}: {exc}); please report it"),
+            EXIT_ERROR,
+            as_json=as_json,
+        )
+    try:
+        _emit(outcome, as_json=as_json)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `modelbook ... | head`: the reader left; not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return outcome.code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,227 @@
+"""Monitor history: every stored monitor run of a model or dataset, newest first.
+
+One indexed query over ``monitor_runs`` (never the stored report JSON), so thousands of runs
+come back in milliseconds; the text and HTML renderers live in :mod:`modelbook.render.history`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from modelbook.errors import ConfigError
+from modelbook.registry import Registry, find_home, parse_ref
+from modelbook.registry.store import now
+from modelbook.results import Renderable
+
+__all__ = ["HistoryReport", "HistoryRun", "history", "parse_since"]
+
+PathLike = str | os.PathLike[str]
+
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", re.IGNORECASE)
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_since(value: str | datetime | timedelta | None) -> datetime | None:
+    """``30d``/``12h``/``90m``/``2w``/``45s``, an ISO date or time, a timedelta or a datetime.
+
+    Returns a naive UTC datetime (the registry stores naive UTC); aware datetimes are converted.
+    """
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        return now() - value
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            return value.astimezone(UTC).replace(tzinfo=None)
+        return value
+    if isinstance(value, str):
+        match = _DURATION.fullmatch(value)
+        if match:
+            amount, unit = float(match.group(1)), match.group(2).lower()
+            return now() - timedelta(**{_UNITS[unit]: amount})
+        try:
+            return parse_since(datetime.fromisoformat(value.strip()))
+        except ValueError:
+            pass
+    raise ConfigError(
+        f"since={value!r} is not a duration or a date: write e.g. '30d', '12h', '2w' or "
+        "'2026-11-01'."
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRun:
+    """One stored monitor run, as history shows it."""
+
+    run_id: str
+    version: int  # the monitored model/dataset version
+    status: str  # 'ok' | 'alert' | 'error'
+    source: str  # 'interactive' | 'scheduled' | 'cli' | 'api'
+    started_at: datetime
+    finished_at: datetime
+    n_rows: int | None
+    drift_share: float | None
+    n_alerts: int
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    reference: str | None = None
+    batch: str | None = None
+    notebook: str | None = None
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    created_by: str = ""
+
+    @property
+    def duration_seconds(self) -> float:
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True, repr=False)
+class HistoryReport(Renderable):
+    """The monitor runs of ``name`` (optionally one version), newest first."""
+
+    name: str
+    entry_kind: str  # 'model' | 'dataset'
+    version: int | None  # None: every version
+    since: datetime | None
+    limit: int | None
+    runs: tuple[HistoryRun, ...] = ()
+    total: int | None = None  # matching runs, also those beyond ``limit`` (None: len(runs))
+    kind = "history"
+
+    @property
+    def target(self) -> str:
+        return self.name if self.version is None else f"{self.name}@{self.version}"
+
+    @property
+    def status_counts(self) -> dict[str, int]:
+        counts = {"ok": 0, "alert": 0, "error": 0}
+        for run in self.runs:
+            counts[run.status] = counts.get(run.status, 0) + 1
+        return counts
+
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        """Every metric some run recorded, in first-seen order (newest run first)."""
+        seen: dict[str, None] = {}
+        for run in self.runs:
+            for key in run.metrics:
+                seen.setdefault(key, None)
+        return tuple(seen)
+
+    def to_frame(self) -> Any:
+        """One row per run, oldest first (for plots), metrics as their own columns."""
+        import pandas as pd
+
+        names = self.metric_names
+        rows = [
+            {
+                "run_id": r.run_id,
+                "version": r.version,
+                "status": r.status,
+                "source": r.source,
+                "started_at": r.started_at,
+                "finished_at": r.finished_at,
+                "n_rows": r.n_rows,
+                "drift_share": r.drift_share,
+                "n_alerts": r.n_alerts,
+                **{m: r.metrics.get(m) for m in names},
+            }
+            for r in reversed(self.runs)
+        ]
+        return pd.DataFrame(
+            rows,
+            columns=[
+                "run_id",
+                "version",
+                "status",
+                "source",
+                "started_at",
+                "finished_at",
+                "n_rows",
+                "drift_share",
+                "n_alerts",
+                *names,
+            ],
+        )
+
+    def __len__(self) -> int:
+        return len(self.runs)
+
+    def __repr__(self) -> str:
+        counts = self.status_counts
+        return f"<HistoryReport {self.target}: {len(self.runs)} runs, {counts['alert']} alerts>"
+
+
+def _json_objects(texts: list[Any]) -> list[dict[str, Any]]:
+    """Parse many small JSON objects with one parser call (history builds thousands)."""
+    joined = ",".join(t if isinstance(t, str) and t else "{}" for t in texts)
+    try:
+        values = json.loads(f"[{joined}]")
+    except ValueError:  # one bad row: parse them one by one and blank the bad ones
+        values = []
+        for text in texts:
+            try:
+                values.append(json.loads(text) if text else {})
+            except (TypeError, ValueError):
+                values.append({})
+    return [v if isinstance(v, dict) else {} for v in values]
+
+
+def _runs(rows: list[dict[str, Any]]) -> tuple[HistoryRun, ...]:
+    metrics = _json_objects([r["metrics"] for r in rows])
+    parameters = _json_objects([r["parameters"] for r in rows])
+    return tuple(
+        HistoryRun(
+            run_id=str(row["id"]),
+            version=int(row["target_version"]),
+            status=str(row["status"]),
+            source=str(row["source"]),
+            started_at=row["started_at"],
+            finished_at=row["finished_at"],
+            n_rows=None if row["n_rows"] is None else int(row["n_rows"]),
+            drift_share=None if row["drift_share"] is None else float(row["drift_share"]),
+            n_alerts=int(row["n_alerts"]),
+            metrics=metric,
+            reference=row["reference"],
+            batch=row["batch_dataset"],
+            notebook=row["notebook"],
+            parameters=params,
+            created_by=str(row["created_by"]),
+        )
+        for row, metric, params in zip(rows, metrics, parameters, strict=True)
+    )
+
+
+def history(
+    ref: str,
+    *,
+    since: str | datetime | timedelta | None = None,
+    limit: int | None = None,
+    registry: PathLike | None = None,
+) -> HistoryReport:
+    """Every monitor run of a model or dataset (interactive and scheduled), newest first.
+
+    ``ref`` is a name (every version) or a version (``churn@3``, ``churn@production``: that
+    version only); ``since`` keeps runs started after it (``'30d'``, ``'12h'``, a date);
+    ``limit`` keeps the newest N runs.
+    """
+    if limit is not None and (not isinstance(limit, int) or limit < 1):
+        raise ConfigError(f"limit={limit!r} must be a positive whole number of runs.")
+    parsed = parse_ref(ref)
+    start = parse_since(since)
+    reg = Registry(find_home(registry))
+    resolved, every, rows, total = reg.monitor_history(parsed, since=start, limit=limit)
+    return HistoryReport(
+        name=resolved.name,
+        entry_kind=resolved.kind,
+        version=None if every else resolved.version,
+        since=start,
+        limit=limit,
+        runs=_runs(rows),
+        total=total,
+    )

@@ -1,0 +1,68 @@
+"""The quickstart and scheduled-monitoring notebooks run with papermill on a temporary registry.
+
+A failing cell raises PapermillExecutionError, which fails the test.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import papermill
+from headless_helpers import NOTEBOOKS, Churn
+
+import modelbook
+
+
+def _outputs(path: Path) -> str:
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    texts = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            texts.append(output.get("text", ""))
+            texts.extend(str(v) for v in output.get("data", {}).values())
+    return "\n".join(texts)
+
+
+def test_quickstart(registry: Path, tmp_path: Path) -> None:
+    home = tmp_path / "quickstart-registry"
+    out = tmp_path / "quickstart.ipynb"
+    papermill.execute_notebook(
+        str(NOTEBOOKS / "quickstart.ipynb"),
+        str(out),
+        parameters={"registry": str(home)},
+        progress_bar=False,
+        cwd=str(tmp_path),
+    )
+    listing = modelbook.ls("cancer", registry=home)
+    assert [row[0] for row in listing.rows] == [1, 2]
+    assert modelbook.resolve("cancer@production", registry=home).version == 2
+    runs = modelbook.history("cancer", registry=home).runs
+    assert [r.version for r in runs] == [2, 2]
+    assert runs[0].status == "alert"  # the shifted batch
+    assert all(r.source == "scheduled" for r in runs)  # papermill's injected parameters
+    assert not registry.exists()  # the parameter was honoured, not the default registry
+    text = _outputs(out)
+    assert "monitor history of model cancer (all versions): 2 runs" in text
+
+
+def test_scheduled_monitoring_with_plain_papermill(churn: Churn, tmp_path: Path) -> None:
+    out = tmp_path / "scheduled.ipynb"
+    papermill.execute_notebook(
+        str(NOTEBOOKS / "scheduled_monitoring.ipynb"),
+        str(out),
+        parameters={
+            "registry": str(churn.home),
+            "model": "churn",
+            "batch": str(churn.ok),
+            "target": "churned",
+        },
+        progress_bar=False,
+    )
+    [run] = modelbook.history("churn").runs
+    assert (run.status, run.source) == ("ok", "scheduled")
+    assert run.parameters == {"registry": str(churn.home), "model": "churn",
+                              "batch": str(churn.ok), "target": "churned"}  # fmt: skip
+    assert run.metrics["accuracy"] > 0.8
+    assert "monitor churn@1: OK" in _outputs(out)
