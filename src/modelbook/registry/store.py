@@ -537,18 +537,20 @@ class Registry:
 
     def monitor_history(
         self, ref: Ref, *, since: datetime | None = None, limit: int | None = None
-    ) -> tuple[Resolved, bool, list[dict[str, Any]]]:
+    ) -> tuple[Resolved, bool, list[dict[str, Any]], int]:
         """Resolve ``ref`` and fetch its monitor runs, newest first, on one connection.
 
-        Returns (resolved, every_version, rows): a bare name means every version's runs, a
-        version or alias only that version's. One connection because opening one costs more
-        than the query (history of thousands of runs stays well under 100 ms).
+        Returns (resolved, every_version, rows, total): a bare name means every version's runs,
+        a version or alias only that version's; ``total`` counts the matching runs beyond
+        ``limit``. One connection because opening one costs more than the query (history of
+        thousands of runs stays well under 100 ms).
         """
         every = ref.version is None and ref.alias is None
         with self.read() as con:
             resolved = self._resolve(con, ref)
             assert con is not None  # _resolve raised NotFoundError otherwise
-            clauses, params = ["target = ?"], [resolved.name]
+            clauses = ["target = ?"]
+            params: list[Any] = [resolved.name]
             if not every:
                 clauses.append("target_version = ?")
                 params.append(resolved.version)
@@ -565,7 +567,14 @@ class Registry:
                     ORDER BY started_at DESC, id {tail}""",
                 params,
             )
-        return resolved, every, rows
+            total = len(rows)
+            if limit and total == limit:
+                total = int(
+                    con.execute(
+                        f"SELECT count(*) FROM monitor_runs WHERE {' AND '.join(clauses)}", params
+                    ).fetchall()[0][0]
+                )
+        return resolved, every, rows, total
 
     def monitor_report_json(self, run_id: str) -> str:
         with self.read() as con:

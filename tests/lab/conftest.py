@@ -1,0 +1,91 @@
+"""Fixtures for the browser tests: a real registry, a real JupyterLab, Debian's Chromium."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from labserver import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, HERE, Lab, start_lab, stop_lab
+
+REPO = HERE.parents[1]
+
+
+def _load_target(package_json: Path) -> str:
+    return str(json.loads(package_json.read_text())["jupyterlab"]["_build"]["load"])
+
+
+@pytest.fixture(scope="session")
+def installed_extension() -> Path:
+    """The lab extension this environment serves; fails when it is missing or older than the
+    TypeScript source, so a browser test never checks a stale build."""
+    installed = Path(sys.prefix) / "share" / "jupyter" / "labextensions" / "modelbook"
+    rebuild = "rebuild and reinstall it with `.venv/bin/pip install -e .`"
+    if not (installed / "package.json").exists():
+        pytest.fail(f"the modelbook lab extension is not installed in {sys.prefix}: {rebuild}.")
+    built = REPO / "src" / "modelbook" / "labextension" / "package.json"
+    source = REPO / "labextension" / "src"
+    if built.exists() and source.is_dir():
+        newest = max(p.stat().st_mtime for p in source.rglob("*") if p.is_file())
+        if newest > built.stat().st_mtime:
+            pytest.fail(f"labextension/src changed after the last build: {rebuild}.")
+        if _load_target(built) != _load_target(installed / "package.json"):
+            pytest.fail(f"the installed lab extension differs from the last build: {rebuild}.")
+    return installed
+
+
+@pytest.fixture(scope="session")
+def lab_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project folder with a real registry in ``.modelbook/`` and the saved fixture notebook."""
+    from make_fixture import FIXTURE, build_registry
+
+    root = tmp_path_factory.mktemp("lab-root")
+    build_registry(root / ".modelbook")
+    shutil.copy(FIXTURE, root / "report.ipynb")
+    return root
+
+
+@pytest.fixture(scope="session")
+def lab(
+    lab_root: Path, tmp_path_factory: pytest.TempPathFactory, installed_extension: Path
+) -> Iterator[Lab]:
+    """JupyterLab with an empty token and no kernel to start (UI tests)."""
+    server = start_lab(lab_root, tmp_path_factory.mktemp("lab-state"), token="", kernels=False)
+    yield server
+    stop_lab(server)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright; a missing browser fails, never skips."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"Chromium is missing at {CHROMIUM}: run the project's test command (./scripts/test), "
+            "which installs it with `apt-get install -y chromium`."
+        )
+    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh page; its final state is saved to test-artifacts/<test name>.png."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    ARTIFACTS.mkdir(exist_ok=True)
+    with contextlib.suppress(Exception):
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=False)
+    context.close()

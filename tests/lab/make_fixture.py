@@ -1,0 +1,134 @@
+"""Regenerate ``tests/lab/fixtures/report.ipynb``: a saved notebook whose outputs are real
+modelbook results (built from a throw-away registry), for the no-kernel browser test.
+
+    .venv/bin/python tests/lab/make_fixture.py
+
+Outputs are the results' own ``_repr_mimebundle_()``, exactly what IPython stores, so the
+notebook opens in JupyterLab (no kernel) as a reviewer would see a shared one.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).parent
+FIXTURE = HERE / "fixtures" / "report.ipynb"
+
+
+def build_registry(home: Path) -> dict[str, Any]:
+    """A small real registry: two model versions, training data, one drifted monitor run."""
+    import numpy as np
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    import modelbook as mb
+
+    rng = np.random.default_rng(7)
+    n = 600
+    train = pd.DataFrame(
+        {
+            "age": rng.normal(40, 10, n).round(1),
+            "income": rng.lognormal(10, 0.5, n).round(2),
+            "tenure": rng.integers(0, 120, n),
+            "plan": rng.choice(["basic", "plus", "pro"], n, p=[0.6, 0.3, 0.1]),
+        }
+    )
+    y = pd.Series((train["age"] + rng.normal(0, 5, n) > 42).astype(int), name="churned")
+    features = train[["age", "income", "tenure"]]
+    v1 = LogisticRegression(max_iter=500).fit(features, y)
+    out: dict[str, Any] = {}
+    out["model1"] = mb.register(
+        v1, name="churn", data=features, target=y, metrics={"auc": 0.81}, registry=home
+    )
+    v2 = LogisticRegression(C=0.5, max_iter=800).fit(features, y)
+    out["model2"] = mb.register(
+        v2,
+        name="churn",
+        data=features,
+        target=y,
+        metrics={"auc": 0.83},
+        alias="production",
+        registry=home,
+    )
+    out["dataset"] = mb.register(train, name="customers", registry=home)
+    shifted = train.copy()
+    shifted["age"] = shifted["age"] + 8
+    shifted["plan"] = rng.choice(["basic", "plus", "pro"], n, p=[0.3, 0.3, 0.4])
+    out["dataset2"] = mb.register(shifted, name="customers", registry=home)
+    batch = features.copy()
+    batch["age"] = batch["age"] + 8
+    out["monitor"] = mb.monitor("churn", data=batch, registry=home)
+    out["monitor_ok"] = mb.monitor("churn", data=features, registry=home)
+    out["diff"] = mb.diff("churn@1", "churn@2", registry=home)
+    out["dataset_diff"] = mb.diff("customers@1", "customers@2", registry=home)
+    out["history"] = mb.history("churn", registry=home)
+    out["ls"] = mb.ls(registry=home)
+    out["alias"] = mb.alias("churn@1", "staging", registry=home)
+    out["gc"] = mb.gc(registry=home)
+    return out
+
+
+class FutureResult:
+    """A result kind this renderer does not know (as a newer modelbook might write)."""
+
+    def _repr_mimebundle_(self) -> dict[str, Any]:
+        from modelbook.render import MIME_TYPE
+
+        data = {"target": "churn@2", "scores": [0.5, 0.75], "nested": {"ok": True}}
+        return {
+            "text/plain": "<FutureResult churn@2>",
+            MIME_TYPE: {"type": "future_result", "version": 2, "data": data},
+        }
+
+
+def notebook(results: dict[str, Any]) -> Any:
+    import nbformat
+
+    cells = [nbformat.v4.new_markdown_cell("# modelbook outputs (fixture for the lab tests)")]
+    sources = {
+        "monitor": "%monitor churn --data batch",
+        "monitor_ok": "%monitor churn --data features",
+        "model2": "%modelbook show churn@2",
+        "dataset": "%modelbook show customers@1",
+        "diff": "%modelbook diff churn@1 churn@2",
+        "dataset_diff": "%modelbook diff customers@1 customers@2",
+        "history": "%modelbook history churn",
+        "ls": "%modelbook ls",
+        "alias": "%modelbook alias churn@1 staging",
+        "gc": "%modelbook gc",
+        "future": "%modelbook future churn@2  # written by a newer modelbook: an unknown kind",
+    }
+    results = {**results, "future": FutureResult()}
+    for count, (key, source) in enumerate(sources.items(), start=1):
+        cell = nbformat.v4.new_code_cell(source, execution_count=count)
+        cell.outputs = [
+            nbformat.v4.new_output(
+                "execute_result", data=results[key]._repr_mimebundle_(), execution_count=count
+            )
+        ]
+        cells.append(cell)
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    return nb
+
+
+def main() -> int:
+    import nbformat
+
+    with tempfile.TemporaryDirectory() as tmp:
+        results = build_registry(Path(tmp) / ".modelbook")
+        FIXTURE.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook(results), FIXTURE)
+    print(f"wrote {FIXTURE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,162 @@
+"""The MIME renderer in a real JupyterLab: a saved notebook, no kernel, report shown and sortable."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from labserver import ARTIFACTS, Lab, start_lab, stop_lab
+
+pytestmark = pytest.mark.browser
+
+
+def open_notebook(page: Any, lab: Lab) -> Any:
+    page.goto(f"{lab.url}lab/tree/report.ipynb?reset")
+    # With no kernel spec on the server, Lab asks which kernel to use: keep none.
+    page.locator(".jp-Dialog button", has_text="No Kernel").click()
+    monitor = page.locator(".jp-RenderedModelbook [data-mb-kind='monitor_report']").first
+    monitor.wait_for()
+    return monitor
+
+
+def test_saved_notebook_renders_without_kernel_and_sorts(page: Any, lab: Lab) -> None:
+    monitor = open_notebook(page, lab)
+    # Our renderer won over the text/html fallback for every output of the notebook.
+    kinds = page.locator(".jp-RenderedModelbook [data-mb-kind]").evaluate_all(
+        "els => els.map(e => e.getAttribute('data-mb-kind'))"
+    )
+    assert kinds == [
+        "monitor_report",
+        "monitor_report",
+        "model_version",
+        "dataset_version",
+        "model_diff",
+        "dataset_diff",
+        "history",
+        "listing",
+        "alias_change",
+        "gc_report",
+    ]
+    # A kind this renderer does not know still shows its data, as a tree.
+    unknown = page.locator(".jp-RenderedModelbook .mb-unknown")
+    assert unknown.count() == 1
+    assert "future_result" in unknown.inner_text()
+    assert "churn@2" in unknown.locator(".mb-json").first.inner_text()
+    assert monitor.locator(".mb-badge").first.inner_text() == "alert"
+
+    # Sort the drift table by column name, both ways.
+    drift = monitor.locator(".mb-drift")
+    names = drift.locator("tbody tr.mb-row td:nth-child(2)")
+    header = drift.locator("th[data-key='column'] button")
+    header.click()
+    assert names.all_inner_texts() == ["age", "income", "tenure"]
+    assert drift.locator("th[data-key='column']").get_attribute("aria-sort") == "ascending"
+    header.click()
+    assert names.all_inner_texts() == ["tenure", "income", "age"]
+
+    # Filter: only the drifted column stays; expanding it draws the reference-vs-current chart.
+    drift.locator("input.mb-toggle").check()
+    assert names.all_inner_texts() == ["age"]
+    drift.locator("button.mb-expand").first.click()
+    chart = drift.locator("tr.mb-detail svg.mb-chart-svg")
+    chart.wait_for()
+    assert chart.locator(".mb-ref rect").count() > 5
+    assert chart.locator(".mb-cur rect").count() > 5
+
+    # A stored dataset version: filter its columns, expand one to see its distribution.
+    dataset = page.locator("[data-mb-kind='dataset_version']")
+    dataset.locator("input.mb-filter").fill("plan")
+    assert dataset.locator("tbody tr.mb-row td:nth-child(3)").all_inner_texts() == ["plan"]
+    dataset.locator("button.mb-expand").first.click()
+    bars = dataset.locator("tr.mb-detail svg.mb-chart-svg .mb-cur rect")
+    assert bars.count() == 3  # basic, plus, pro
+
+    # Diff sections collapse.
+    diff = page.locator("[data-mb-kind='model_diff']")
+    params = diff.locator("details.mb-section", has_text="Parameters").first
+    assert params.get_attribute("open") is not None
+    params.locator("summary").click()
+    assert params.get_attribute("open") is None
+
+    # No kernel was involved: none is running.
+    status, kernels = lab.get("api/kernels")
+    assert status == 200
+    assert kernels == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    monitor.screenshot(path=str(ARTIFACTS / "monitor_report.png"))
+
+    # The views follow the JupyterLab theme: switch to dark and the text turns light.
+    title = monitor.locator(".mb-title")
+    assert luminance(title.evaluate("e => getComputedStyle(e).color")) < 0.3
+    page.evaluate(
+        "window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})"
+    )
+    page.wait_for_function("document.body.dataset.jpThemeLight === 'false'", timeout=30_000)
+    page.wait_for_timeout(500)
+    assert luminance(title.evaluate("e => getComputedStyle(e).color")) > 0.6
+    monitor.screenshot(path=str(ARTIFACTS / "monitor_report_dark.png"))
+
+
+def luminance(css_color: str) -> float:
+    """Relative brightness (0 black … 1 white) of an ``rgb(r, g, b)`` CSS colour."""
+    r, g, b = (int(v) for v in css_color[css_color.index("(") + 1 : -1].split(",")[:3])
+    return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
+
+
+def test_papermill_output_renders(page: Any, lab: Lab, tmp_path: Path, monkeypatch: Any) -> None:
+    """A notebook run headless by papermill (real kernel) shows its results in Lab afterwards."""
+    import nbformat
+    import papermill
+
+    monkeypatch.delenv("MODELBOOK_HOME", raising=False)
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("%load_ext modelbook"),
+            nbformat.v4.new_code_cell(
+                "import pyarrow as pa\n"
+                "import modelbook as mb\n"
+                "mb.register(pa.table({'x': [1.0, 2.0, 3.0]}), name='scored')"
+            ),
+        ]
+    )
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    source = tmp_path / "job.ipynb"
+    nbformat.write(notebook, source)
+    papermill.execute_notebook(
+        str(source),
+        str(lab.root / "papermill-output.ipynb"),
+        cwd=str(tmp_path),
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    page.goto(f"{lab.url}lab/tree/papermill-output.ipynb?reset")
+    page.locator(".jp-Dialog button", has_text="No Kernel").click()
+    view = page.locator(".jp-RenderedModelbook [data-mb-kind='dataset_version']")
+    view.wait_for()
+    assert "scored@1" in view.locator(".mb-title").inner_text()
+
+
+@pytest.fixture(scope="module")
+def notebook7(
+    lab_root: Path, tmp_path_factory: pytest.TempPathFactory, installed_extension: Path
+) -> Iterator[Lab]:
+    server = start_lab(
+        lab_root, tmp_path_factory.mktemp("nb7-state"), token="", kernels=False, app="notebook"
+    )
+    yield server
+    stop_lab(server)
+
+
+def test_notebook7_renders_saved_notebook(page: Any, notebook7: Lab) -> None:
+    page.goto(f"{notebook7.url}notebooks/report.ipynb")
+    page.locator(".jp-Dialog button", has_text="No Kernel").click()
+    monitor = page.locator(".jp-RenderedModelbook [data-mb-kind='monitor_report']").first
+    monitor.wait_for()
+    drift = monitor.locator(".mb-drift")
+    drift.locator("th[data-key='statistic'] button").click()  # ascending
+    values = drift.locator("tbody tr.mb-row td:nth-child(5)").all_inner_texts()
+    assert values == sorted(values, key=float)
+    # The left panel of Notebook 7's notebook page holds the registry sidebar.
+    assert page.locator("#modelbook-registry").count() == 1
