@@ -33,9 +33,12 @@ if TYPE_CHECKING:
         alias_history,
         dataset_path,
         dataset_profile,
+        diff,
         gc,
+        history,
         load,
         ls,
+        monitor,
         register,
         requirements,
         resolve,
@@ -52,9 +55,12 @@ _API = (
     "alias_history",
     "dataset_path",
     "dataset_profile",
+    "diff",
     "gc",
+    "history",
     "load",
     "ls",
+    "monitor",
     "register",
     "requirements",
     "resolve",
@@ -64,6 +70,7 @@ _API = (
     "where",
 )
 _LAZY = {name: "modelbook.api" for name in _API}
+_LAZY["options"] = "modelbook.display"  # display options: "auto" | "widget" | "static"
 
 __all__ = [
     "AlertError",
@@ -85,10 +92,14 @@ __all__ = [
     "alias_history",
     "dataset_path",
     "dataset_profile",
+    "diff",
     "gc",
+    "history",
     "load",
     "load_ipython_extension",
     "ls",
+    "monitor",
+    "options",
     "register",
     "requirements",
     "resolve",

@@ -108,6 +108,12 @@ def _modelbook_parser() -> _Parser:
     history.add_argument("ref")
     history.add_argument("--since", help="only runs newer than this: 30d, 12h, 2w or a date")
     history.add_argument("--limit", type=int, help="only the newest N runs")
+    diff = sub.add_parser("diff", help="what changed from version A to B (models or datasets)")
+    diff.add_argument("a", help="the baseline version, e.g. churn@1")
+    diff.add_argument("b", help="the version to compare, e.g. churn@2")
+    diff.add_argument("--key", nargs="+", metavar="COLUMN", help="dataset rows: key column(s)")
+    diff.add_argument("--on", metavar="EVAL_VAR", help="models: variable with evaluation data")
+    diff.add_argument("--trust", action="store_true", help="allow pickled (untrusted) models")
     gc = sub.add_parser("gc", help="remove artifact files no version references")
     gc.add_argument("--grace", type=float, default=3600.0, help="keep files newer than this (s)")
     return parser
@@ -260,7 +266,7 @@ class ModelbookMagics(Magics):  # type: ignore[misc]
 
     @line_magic  # type: ignore[misc]
     def modelbook(self, line: str) -> Any:
-        """%modelbook use|where|ls|show|load|alias|env|history|gc ... (see %modelbook --help)"""
+        """%modelbook use|where|ls|show|load|alias|env|history|diff|gc ... (see %modelbook --help)"""
         args = self._parse(MODELBOOK, line)
         if args is None:
             return None
@@ -309,6 +315,11 @@ class ModelbookMagics(Magics):  # type: ignore[misc]
 
     def _cmd_history(self, args: argparse.Namespace) -> Any:
         return api.history(args.ref, since=args.since, limit=args.limit)
+
+    def _cmd_diff(self, args: argparse.Namespace) -> Any:
+        on = self._lookup(args.on, "--on variable") if args.on else None
+        key = args.key[0] if args.key and len(args.key) == 1 else args.key
+        return api.diff(args.a, args.b, key=key, on=on, trust=args.trust)
 
     def _cmd_gc(self, args: argparse.Namespace) -> Any:
         return api.gc(grace_seconds=args.grace)

@@ -30,14 +30,23 @@ def _load_renderers() -> None:
         importlib.import_module(module)
 
 
-def mimebundle(result: Renderable) -> dict[str, Any]:
+def mimebundle(result: Renderable, *, live: bool = True) -> dict[str, Any]:
+    """The static bundle; with ``live`` and a live widget frontend, the widget's bundle with the
+    static HTML kept as fallback (see :mod:`modelbook.display`)."""
     from modelbook.render.html import to_html
     from modelbook.render.text import to_text
 
     _load_renderers()
     data = json.loads(json.dumps(result.to_dict(), default=str))
-    return {
+    bundle = {
         "text/plain": to_text(result),
         "text/html": to_html(result),
         MIME_TYPE: {"type": result.kind, "version": 1, "data": data},
     }
+    if live:
+        from modelbook.display import widget_bundle
+
+        shown = widget_bundle(result, bundle)
+        if shown is not None:
+            return shown
+    return bundle

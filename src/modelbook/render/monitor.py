@@ -38,7 +38,14 @@ def _headline(report: MonitorReport) -> str:
 def _findings(report: MonitorReport) -> list[CheckResult]:
     """Checks worth a look: alerts and errors first, then information."""
     order = {"error": 0, "alert": 1, "info": 2}
-    found = [c for c in report.checks if c.status in order and c.check != "drift.column"]
+    sections = ("drift.column", "quality.", "serving.")  # shown in their own sections
+    found = [
+        c
+        for c in report.checks
+        if c.status in order
+        and (c.status != "info" or not c.check.startswith(sections))
+        and c.check != "drift.column"
+    ]
     found += [c for c in report.checks if c.check == "drift.column" and c.status == "alert"]
     return sorted(found, key=lambda c: order[c.status])
 
@@ -137,7 +144,10 @@ def drift_section_html(report: MonitorReport) -> str:
         f"<h4>Data drift: {len(drift.drifted_columns)} of {len(drift.columns)} columns "
         f"({drift.drifted_share:.0%}; dataset drifts at {drift.share_threshold:.0%})</h4>"
     )
-    return title + table_html(
+    from modelbook.render.drift import drift_charts_html  # inline SVG charts (issue 4)
+
+    head = title + drift_charts_html(drift)
+    return head + table_html(
         ("drift", "column", "kind", "test", "statistic", "threshold", "p-value", "why this test"),
         rows,
         numeric=("statistic", "threshold", "p-value"),

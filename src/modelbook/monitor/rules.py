@@ -1,0 +1,222 @@
+"""Alert rules of a monitor run: which finding is an alert, and from which threshold.
+
+Every check has a *severity* (``"alert"``: makes the run's status ``alert``; ``"info"``: reported
+but never alerts; ``"off"``: not run) and, where it measures something, a *threshold*. Rules come
+from the ``[tool.modelbook.monitor]`` table of ``pyproject.toml``, the registry's
+``monitor.toml``, and the ``rules=`` argument, merged in that order (see :mod:`modelbook.config`).
+
+In TOML a rule is a severity string, a threshold number, or a table of both::
+
+    [tool.modelbook.monitor.checks]
+    schema.unexpected = "info"                       # severity only
+    invariants.range = 0.05                          # threshold only
+    serving.latency_p95_ms = { threshold = 20, severity = "alert" }
+
+    [tool.modelbook.monitor.columns.customer_id]     # per column
+    drift.column = "off"
+
+    [tool.modelbook.monitor.drift]                   # the drift tests (modelbook.stats.drift)
+    drift_share = 0.3
+
+Defaults (why) are in :data:`DEFAULT_CHECKS` and ``docs/monitoring.md``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from modelbook.errors import ConfigError
+from modelbook.stats.drift import DriftRules
+
+__all__ = [
+    "COLUMN_CHECKS",
+    "DEFAULT_CHECKS",
+    "STORE_MODES",
+    "MonitorRules",
+    "Rule",
+]
+
+SEVERITIES = ("alert", "info", "off")
+STORE_MODES = ("none", "profile", "data")
+WATCHED_PACKAGES = ("numpy", "scipy", "pandas", "pyarrow")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Severity of a check and its threshold (None: the check has no threshold, or none set)."""
+
+    severity: str
+    threshold: float | None = None
+
+
+#: Built-in rules. Thresholds are chosen so that a batch drawn from the training distribution
+#: raises nothing at any size (they are shares and differences, which do not shrink with N).
+DEFAULT_CHECKS: Mapping[str, Rule] = {
+    # A column the model needs is missing / a column it never saw / a column changed kind.
+    "schema.missing": Rule("alert"),
+    "schema.unexpected": Rule("alert"),
+    "schema.type": Rule("alert"),
+    "schema.all_null": Rule("alert"),
+    # Share of values outside [training min, training max]; an identical distribution has
+    # ~1/n there, so 1 % is a real change of range.
+    "invariants.range": Rule("alert", 0.01),
+    # Share of rows whose category the training data never had.
+    "invariants.categories": Rule("alert", 0.01),
+    # Increase of the null share over the training data (absolute, 0.05 = 5 points).
+    "invariants.nulls": Rule("alert", 0.05),
+    # Increase of the NaN share; any ±inf where the training data had none.
+    "stability.nan": Rule("alert", 0.01),
+    "stability.inf": Rule("alert", 0.0),
+    # Share of NaN/±inf among the model's predictions.
+    "stability.predictions": Rule("alert", 0.0),
+    # Drift tests: thresholds live in the [drift] table (modelbook.stats.drift).
+    "drift.column": Rule("alert"),
+    "drift.dataset": Rule("alert"),
+    "drift.prediction": Rule("alert"),
+    # Drift of the labels (when the batch has them): a change of the class balance.
+    "drift.label": Rule("alert"),
+    # Quality against the metrics registered with the version: absolute drop of a
+    # higher-is-better metric (accuracy, F1, ROC-AUC, R²), relative increase of an error (MAE, RMSE).
+    "quality.drop": Rule("alert", 0.05),
+    "quality.increase": Rule("alert", 0.10),
+    # Serving cost: reported; alerts only when a threshold is set.
+    "serving.latency_p95_ms": Rule("alert"),
+    "serving.rows_per_second": Rule("alert"),
+    # Package versions changed since registration: the model's own library is a finding.
+    "environment.model_library": Rule("alert"),
+    "environment.packages": Rule("info"),
+}
+
+#: Checks that can be set per column under ``[...monitor.columns.NAME]``.
+COLUMN_CHECKS = (
+    "schema.type",
+    "schema.all_null",
+    "invariants.range",
+    "invariants.categories",
+    "invariants.nulls",
+    "stability.nan",
+    "stability.inf",
+    "drift.column",
+)
+
+_MONITOR_KEYS = ("store", "progress", "packages", "drift", "checks", "columns")
+
+
+def _leaf(value: object, where: str, default: Rule) -> Rule:
+    if isinstance(value, str):
+        if value not in SEVERITIES:
+            raise ConfigError(f"{where} must be one of {', '.join(SEVERITIES)}; got {value!r}.")
+        return Rule(value, default.threshold)
+    if isinstance(value, bool):
+        raise ConfigError(f"{where} must be a severity or a number, got {value!r}.")
+    if isinstance(value, int | float):
+        if math.isnan(value) or value < 0:
+            raise ConfigError(f"{where} must be a number ≥ 0, got {value!r}.")
+        return Rule(default.severity, float(value))
+    if isinstance(value, Mapping):
+        extra = [k for k in value if k not in ("severity", "threshold")]
+        if extra:
+            raise ConfigError(f"unknown key {extra[0]!r} in {where}; allowed: severity, threshold.")
+        rule = default
+        if "severity" in value:
+            rule = _leaf(value["severity"], f"{where}.severity", rule)
+        if "threshold" in value:
+            rule = _leaf(value["threshold"], f"{where}.threshold", rule)
+        return rule
+    raise ConfigError(f"{where} must be a severity, a number or a table; got {value!r}.")
+
+
+def _flatten(
+    table: Mapping[str, Any], where: str, allowed: tuple[str, ...], base: Mapping[str, Rule]
+) -> dict[str, Rule]:
+    """``{"schema": {"missing": "info"}}`` or ``{"schema.missing": "info"}`` → dotted rules."""
+    out: dict[str, Rule] = {}
+
+    def walk(node: Mapping[str, Any], prefix: str) -> None:
+        for key, value in node.items():
+            name = f"{prefix}{key}"
+            if name in allowed:
+                out[name] = _leaf(value, f"{where}.{name}", out.get(name, base[name]))
+            elif isinstance(value, Mapping) and any(a.startswith(f"{name}.") for a in allowed):
+                walk(value, f"{name}.")
+            else:
+                raise ConfigError(
+                    f"unknown check {name!r} in {where}; known checks: {', '.join(allowed)}."
+                )
+
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{where} must be a table.")
+    walk(table, "")
+    return out
+
+
+@dataclass(frozen=True)
+class MonitorRules:
+    """The validated ``monitor`` settings of one run."""
+
+    store: str = "profile"
+    progress: str = "auto"  # 'auto' | 'always' | 'never'
+    packages: tuple[str, ...] = WATCHED_PACKAGES
+    drift: DriftRules = field(default_factory=DriftRules)
+    checks: Mapping[str, Rule] = field(default_factory=lambda: dict(DEFAULT_CHECKS))
+    columns: Mapping[str, Mapping[str, Rule]] = field(default_factory=dict)
+
+    def rule(self, check: str, column: str | None = None) -> Rule:
+        """The rule of ``check``, with the column's override when one is set."""
+        if column is not None:
+            override = self.columns.get(column, {}).get(check)
+            if override is not None:
+                return override
+        return self.checks.get(check, DEFAULT_CHECKS[check])
+
+    @classmethod
+    def from_mapping(cls, config: Mapping[str, Any], where: str = "monitor") -> MonitorRules:
+        """Validate a ``monitor`` table (merged config plus ``rules=``); unknown keys are errors."""
+        if not isinstance(config, Mapping):
+            raise ConfigError(f"{where} settings must be a table, got {type(config).__name__}.")
+        for key in config:
+            if key not in _MONITOR_KEYS:
+                raise ConfigError(
+                    f"unknown setting {key!r} in {where}; allowed: {', '.join(_MONITOR_KEYS)}."
+                )
+        store = config.get("store", "profile")
+        if store not in STORE_MODES:
+            raise ConfigError(
+                f"{where}.store must be one of {', '.join(STORE_MODES)}; got {store!r}."
+            )
+        progress = config.get("progress", "auto")
+        if progress is True:
+            progress = "always"
+        elif progress is False:
+            progress = "never"
+        if progress not in ("auto", "always", "never"):
+            raise ConfigError(f"{where}.progress must be 'auto', true or false; got {progress!r}.")
+        packages = config.get("packages", list(WATCHED_PACKAGES))
+        if not isinstance(packages, list | tuple) or not all(isinstance(p, str) for p in packages):
+            raise ConfigError(f"{where}.packages must be a list of package names.")
+        try:
+            drift = DriftRules.from_mapping(config.get("drift", {}))
+        except ConfigError as exc:
+            raise ConfigError(f"in {where}.drift: {exc}") from None
+        checks = dict(DEFAULT_CHECKS)
+        checks.update(
+            _flatten(config.get("checks", {}), f"{where}.checks", tuple(DEFAULT_CHECKS), checks)
+        )
+        raw_columns = config.get("columns", {})
+        if not isinstance(raw_columns, Mapping):
+            raise ConfigError(f"{where}.columns must be a table of column name = checks.")
+        columns = {
+            str(name): _flatten(table, f"{where}.columns.{name}", COLUMN_CHECKS, checks)
+            for name, table in raw_columns.items()
+        }
+        return cls(
+            store=str(store),
+            progress=str(progress),
+            packages=tuple(p.lower().replace("_", "-") for p in packages),
+            drift=drift,
+            checks=checks,
+            columns=columns,
+        )
