@@ -33,16 +33,19 @@ __all__ = [
     "distributions_spec",
     "drift_overview_spec",
     "drift_score",
+    "history_chart_html",
     "history_spec",
     "metrics_spec",
     "to_svg",
 ]
 
-SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+SCHEMA = "https://vega.github.io/schema/vega-lite/v6.4.1.json"
+VL_VERSION = "6.4"
 MAX_BARS = 30
 MAX_CATEGORIES = 15
 COLORS = {"reference": "#4c78a8", "current": "#f58518", "drifted": "#cf222e", "ok": "#8c959f"}
 _CONFIG: dict[str, Any] = {
+    "aria": False,
     "view": {"stroke": None},
     "axis": {"labelFontSize": 10, "titleFontSize": 10, "tickCount": 5},
     "legend": {"labelFontSize": 10, "titleFontSize": 10, "orient": "top"},
@@ -150,9 +153,7 @@ def _categorical_rows(column: ColumnDrift) -> list[dict[str, Any]]:
     keep, rest = order[:MAX_CATEGORIES], order[MAX_CATEGORIES:]
     items = [(labels[i], ref[i], cur[i]) for i in keep]
     if rest:
-        items.append(
-            (f"({len(rest)} more)", sum(ref[i] for i in rest), sum(cur[i] for i in rest))
-        )
+        items.append((f"({len(rest)} more)", sum(ref[i] for i in rest), sum(cur[i] for i in rest)))
     rows = []
     for rank, (label, r, c) in enumerate(items):
         rows.append({"set": "reference", "value": label, "rank": rank, "share": _r(r / n_ref)})
@@ -211,13 +212,20 @@ def _distribution_layer(column: ColumnDrift, width: int, height: int) -> dict[st
                 "sort": {"field": "rank", "order": "ascending"},
             },
             "yOffset": {"field": "set", "sort": ["reference", "current"]},
-            "x": {"field": "share", "type": "quantitative", "title": "share", "axis": {"format": "%"}},
+            "x": {
+                "field": "share",
+                "type": "quantitative",
+                "title": "share",
+                "axis": {"format": "%"},
+            },
             "color": _color(),
         },
     }
 
 
-def distribution_spec(column: ColumnDrift, *, width: int = 320, height: int = 140) -> dict[str, Any]:
+def distribution_spec(
+    column: ColumnDrift, *, width: int = 320, height: int = 140
+) -> dict[str, Any]:
     """Reference and current distributions of one column, overlaid."""
     return _spec(_distribution_layer(column, width, height))
 
@@ -420,7 +428,7 @@ def to_svg(spec: dict[str, Any]) -> str:
     """
     import vl_convert as vlc
 
-    svg: str = vlc.vegalite_to_svg(spec)
+    svg: str = vlc.vegalite_to_svg(spec, vl_version=VL_VERSION)
     ids = set(_ID.findall(svg))
     if not ids:
         return svg
@@ -430,3 +438,11 @@ def to_svg(spec: dict[str, Any]) -> str:
         svg = svg.replace(f"url(#{name})", f"url(#{prefix}{name})")
         svg = svg.replace(f'href="#{name}"', f'href="#{prefix}{name}"')
     return svg
+
+
+def history_chart_html(report: HistoryReport, *, max_metrics: int = 4) -> str:
+    """The history chart as inline SVG for static HTML; "" without runs to draw."""
+    if not any(r.drift_share is not None or r.metrics for r in report.runs):
+        return ""
+    spec = history_spec(report, metrics=report.metric_names[:max_metrics])
+    return f'<div class="mb-chart">{to_svg(spec)}</div>'

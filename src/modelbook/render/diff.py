@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from modelbook.version_diff import DatasetDiff, ModelDiff
 from modelbook.render.drift import drift_html, drift_text
 from modelbook.render.format import fmt_value
 from modelbook.render.html import esc, register_html, table_html
 from modelbook.render.text import register_text, table_text
+from modelbook.version_diff import DatasetDiff, ModelDiff
 
 __all__ = ["MAX_PACKAGES", "MAX_STAT_ROWS"]
 
@@ -60,7 +60,11 @@ def _model_lines(d: ModelDiff) -> list[str]:
         lines.append(
             f"predictions ({p.task}, {p.rows:,} rows): {p.disagreement:.1%} differ "
             f"({p.differing:,} rows)"
-            + (f", mean |Δ| {p.mean_abs_difference:.4g}" if p.mean_abs_difference is not None else "")
+            + (
+                f", mean |Δ| {p.mean_abs_difference:.4g}"
+                if p.mean_abs_difference is not None
+                else ""
+            )
         )
     if d.code_diff:
         lines.append(f"code: {d.code_diff.count(chr(10))} diff lines")
@@ -97,7 +101,9 @@ def _dataset_text(d: DatasetDiff) -> str:
              _v(s.a.get("nulls")), _v(s.b.get("nulls"))]
             for s in changed[:20]
         ]  # fmt: skip
-        lines.append(table_text(("column", "mean a", "mean b", "Δ mean", "nulls a", "nulls b"), rows))
+        lines.append(
+            table_text(("column", "mean a", "mean b", "Δ mean", "nulls a", "nulls b"), rows)
+        )
     if d.drift is not None:
         lines.append("drift: " + drift_text(d.drift, limit=10))
     if d.rows is not None:
@@ -155,13 +161,11 @@ def _model_html(d: ModelDiff) -> str:
     if d.class_a != d.class_b:
         parts.append(f"<p>class: {_mark('-', d.class_a)} → {_mark('+', d.class_b)}</p>")
     if d.metrics:
-        rows = [(m.name, m.a, m.b, _delta(m.delta)) for m in d.metrics]
+        rows: list[tuple[Any, ...]] = [(m.name, m.a, m.b, _delta(m.delta)) for m in d.metrics]
         parts.append(
             _section(
                 "Metrics",
-                table_html(
-                    ("metric", d.a, d.b, "Δ"), rows, numeric=(d.a, d.b, "Δ")
-                ),
+                table_html(("metric", d.a, d.b, "Δ"), rows, numeric=(d.a, d.b, "Δ")),
             )
         )
     prow = (
@@ -191,7 +195,7 @@ def _model_html(d: ModelDiff) -> str:
             )
         )
     if d.packages:
-        rows = [(p, a or "", b or "") for p, a, b in d.packages[:MAX_PACKAGES]]
+        prows = [(p, a or "", b or "") for p, a, b in d.packages[:MAX_PACKAGES]]
         more = (
             f"<p class='muted'>… {len(d.packages) - MAX_PACKAGES} more</p>"
             if len(d.packages) > MAX_PACKAGES
@@ -200,7 +204,7 @@ def _model_html(d: ModelDiff) -> str:
         parts.append(
             _section(
                 f"Environment ({len(d.packages)} packages changed)",
-                table_html(("package", d.a, d.b), rows) + more,
+                table_html(("package", d.a, d.b), prows) + more,
                 open_=False,
             )
         )
@@ -212,7 +216,11 @@ def _model_html(d: ModelDiff) -> str:
         p = d.predictions
         summary = (
             f"{p.disagreement:.1%} of {p.rows:,} rows differ ({p.task}"
-            + (f"; mean |Δ| {p.mean_abs_difference:.4g}" if p.mean_abs_difference is not None else "")
+            + (
+                f"; mean |Δ| {p.mean_abs_difference:.4g}"
+                if p.mean_abs_difference is not None
+                else ""
+            )
             + ")"
         )
         largest = (
@@ -286,7 +294,9 @@ def _dataset_html(d: DatasetDiff) -> str:
         )
         if r.changed_columns:
             body += "<h4>Changed columns</h4>" + table_html(
-                ("column", "rows changed"), list(r.changed_columns.items()), numeric=("rows changed",)
+                ("column", "rows changed"),
+                list(r.changed_columns.items()),
+                numeric=("rows changed",),
             )
         if r.changed_sample:
             srows = [
@@ -304,4 +314,3 @@ def _dataset_html(d: DatasetDiff) -> str:
         parts.append(_section(f"Rows by {', '.join(r.key)}", body))
     parts.extend(f"<p class='muted'>{esc(n)}</p>" for n in d.notes)
     return "".join(parts)
-

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from modelbook.render.format import fmt_value
 from modelbook.render.html import esc, table_html
@@ -19,7 +19,15 @@ from modelbook.render.text import table_text
 if TYPE_CHECKING:
     from modelbook.stats.drift import ColumnDrift, DatasetDrift
 
-__all__ = ["MAX_DISTRIBUTIONS", "drift_charts", "drift_html", "drift_rows", "drift_text", "top_columns"]
+__all__ = [
+    "MAX_DISTRIBUTIONS",
+    "drift_charts",
+    "drift_charts_html",
+    "drift_html",
+    "drift_rows",
+    "drift_text",
+    "top_columns",
+]
 
 #: Columns whose distributions the static HTML draws (most drifted first).
 MAX_DISTRIBUTIONS = 6
@@ -33,12 +41,14 @@ def _status(c: ColumnDrift) -> str:
 
 
 def top_columns(drift: DatasetDrift, n: int = MAX_DISTRIBUTIONS) -> list[ColumnDrift]:
-    """The n columns to plot: drifted first, then by drift score."""
+    """The columns worth a plot: drifted ones, then those at half their threshold or more, by
+    drift score; at least the highest-scoring column, so a clean report still shows one."""
     from modelbook.render.charts import drift_score
 
     tested = [c for c in drift.columns if c.tested and c.reference_counts]
     tested.sort(key=lambda c: (not c.drifted, -(drift_score(c) or 0.0), c.column))
-    return tested[:n]
+    chosen = [c for c in tested if c.drifted or (drift_score(c) or 0.0) >= 0.5]
+    return (chosen or tested[:1])[:n]
 
 
 def drift_rows(drift: DatasetDrift) -> list[list[str]]:
@@ -88,21 +98,33 @@ def drift_charts(drift: DatasetDrift) -> tuple[str, str]:
     """(overview SVG, distributions SVG); either is "" when there is nothing to draw."""
     from modelbook.render.charts import distributions_spec, drift_overview_spec, to_svg
 
-    specs = []
-    if any(c.tested for c in drift.columns):
-        specs.append(drift_overview_spec(drift))
-    else:
-        specs.append(None)
     top = top_columns(drift)
-    specs.append(distributions_spec(top) if top else None)
+    specs: list[dict[str, Any] | None] = [
+        drift_overview_spec(drift) if any(c.tested for c in drift.columns) else None,
+        distributions_spec(top) if top else None,
+    ]
     with ThreadPoolExecutor(max_workers=2) as pool:
         svgs = list(pool.map(lambda s: to_svg(s) if s is not None else "", specs))
     return svgs[0], svgs[1]
 
 
+_CHART_STYLE = (
+    "<style>.mb .mb-charts{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}"
+    ".mb .mb-chart svg{max-width:100%;height:auto}</style>"
+)
+
+
+def drift_charts_html(drift: DatasetDrift) -> str:
+    """The two drift charts as inline SVG in a flex box (no script); "" if nothing to draw."""
+    overview, distributions = drift_charts(drift)
+    charts = "".join(
+        f'<div class="mb-chart">{svg}</div>' for svg in (overview, distributions) if svg
+    )
+    return f'{_CHART_STYLE}<div class="mb-charts">{charts}</div>' if charts else ""
+
+
 def drift_html(drift: DatasetDrift, *, title: str = "Drift") -> str:
     """A self-contained section: summary, charts (inline SVG) and the column table."""
-    overview, distributions = drift_charts(drift)
     cls = "alert" if drift.drifted else "ok"
     rows = []
     for r in drift_rows(drift):
@@ -112,11 +134,8 @@ def drift_html(drift: DatasetDrift, *, title: str = "Drift") -> str:
     table = table_html(
         _COLUMNS, rows, numeric=("statistic", "threshold", "p-value"), raw=("status",)
     )
-    charts = "".join(
-        f'<div class="mb-chart">{svg}</div>' for svg in (overview, distributions) if svg
-    )
     return (
         f'<h4>{esc(title)}</h4><p class="{cls}">{esc(_summary(drift))}</p>'
-        f'<div class="mb-charts">{charts}</div>'
+        f"{drift_charts_html(drift)}"
         f"<details><summary>all {len(rows)} columns</summary>{table}</details>"
     )

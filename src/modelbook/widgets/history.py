@@ -1,0 +1,65 @@
+"""The history view: drift share and a chosen metric over monitor runs, alert runs marked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import anywidget
+import traitlets
+
+from modelbook.render.charts import history_spec, to_svg
+
+if TYPE_CHECKING:
+    from modelbook.run_history import HistoryReport
+
+__all__ = ["HistoryWidget"]
+
+_HERE = Path(__file__).parent
+DRIFT_ONLY = "(drift share only)"
+
+
+class HistoryWidget(anywidget.AnyWidget):  # type: ignore[misc]
+    """Choose a metric; the chart (drift share + that metric) is rendered in the kernel."""
+
+    _esm = _HERE / "history.js"
+    _css = _HERE / "widgets.css"
+
+    title = traitlets.Unicode("").tag(sync=True)
+    metrics = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    metric = traitlets.Unicode("").tag(sync=True)
+    chart_svg = traitlets.Unicode("").tag(sync=True)
+    alerts = traitlets.List(traitlets.Dict()).tag(sync=True)
+
+    def __init__(self, report: HistoryReport, **kwargs: Any) -> None:
+        self._report = report
+        names = list(report.metric_names)
+        alerts = [
+            {
+                "started": r.started_at.isoformat(sep=" ", timespec="seconds"),
+                "version": r.version,
+                "status": r.status,
+                "drift_share": r.drift_share,
+                "alerts": r.n_alerts,
+            }
+            for r in report.runs
+            if r.status != "ok"
+        ]
+        super().__init__(
+            title=f"monitor history of {report.target}: {len(report.runs)} runs, "
+            f"{len(alerts)} with alerts or errors",
+            metrics=[DRIFT_ONLY, *names],
+            alerts=alerts,
+            **kwargs,
+        )
+        self.metric = names[0] if names else DRIFT_ONLY
+        if not names:
+            self._draw({"new": DRIFT_ONLY})
+
+    @traitlets.observe("metric")
+    def _draw(self, change: dict[str, Any]) -> None:
+        if not self._report.runs:
+            self.chart_svg = ""
+            return
+        metrics = [] if change["new"] in ("", DRIFT_ONLY) else [change["new"]]
+        self.chart_svg = to_svg(history_spec(self._report, metrics=metrics))
