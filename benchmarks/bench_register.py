@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _common import make_frame, mb, measure  # noqa: E402
+from _common import make_frame, mb, measure
 
 
 def bench_dataset(rows: int) -> None:
@@ -108,8 +108,11 @@ def bench_concurrency(processes: int, per_process: int) -> None:
     workers = [
         subprocess.Popen(
             [sys.executable, "-c", WORKER, str(w), str(per_process)],
-            env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         for w in range(processes)
     ]
     for w in workers:  # imports done: time only the registrations

@@ -11,7 +11,18 @@ import pytest
 BENCHMARKS = Path(__file__).parent.parent / "benchmarks"
 
 SMALL_ARGS: dict[str, list[str]] = {
-    "bench_register.py": ["--rows", "20000", "--trees", "5", "--model-rows", "5000", "--processes", "2", "--per-process", "3"],
+    "bench_register.py": [
+        "--rows",
+        "20000",
+        "--trees",
+        "5",
+        "--model-rows",
+        "5000",
+        "--processes",
+        "2",
+        "--per-process",
+        "3",
+    ],
     "bench_drift.py": ["--rows", "20000", "--parquet-rows", "50000"],
     "bench_monitor.py": ["--rows", "20000", "--parquet-rows", "50000"],
     "bench_history.py": ["--runs", "200", "--repeat", "3"],

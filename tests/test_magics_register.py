@@ -38,7 +38,9 @@ def test_register_model_from_cell(trained: Any, registry: Path) -> None:
     assert mb.show("clf@production").version == 1
 
 
-def test_modelbook_subcommands(trained: Any, registry: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_modelbook_subcommands(
+    trained: Any, registry: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     trained.run_line_magic("register", "clf --name churn")
     trained.run_line_magic("register", "clf --name churn")
     listing = trained.run_line_magic("modelbook", "ls")
@@ -62,16 +64,52 @@ def test_modelbook_subcommands(trained: Any, registry: Path, capsys: pytest.Capt
 @pytest.mark.parametrize(
     ("magic", "line", "message"),
     [
-        ("register", "missing", "variable 'missing' is not defined in the notebook: run the cell that creates it first."),
-        ("register", "clf --data nope", "--data variable 'nope' is not defined in the notebook: run the cell that creates it first."),
-        ("register", "number", "cannot register a builtins.int: modelbook stores models (scikit-learn estimators and pipelines, XGBoost and LightGBM models, or any picklable object with a predict() method) and datasets (pandas or polars DataFrame, pyarrow Table, 2-D numpy array, or a path to a .parquet/.csv file)."),
-        ("register", "empty", "dataset 'empty' is empty (0 rows × 2 columns): there is nothing to store."),
-        ("register", "dupes", "dataset 'dupes' has duplicate column names ('a'): give every column a unique name."),
-        ("register", "intcols", "dataset 'intcols' has non-string column names (0, 1): rename them, e.g. df.columns = df.columns.astype(str)."),
-        ("register", "X --name 9lives", "invalid name '9lives': a name must start with a letter and use only letters, digits, '_', '-' or '.' (at most 128)."),
-        ("register", "clf --metrics '{oops'", "--metrics '{oops' is not a dict literal: write --metrics \"{'auc': 0.91}\" or pass a variable."),
+        (
+            "register",
+            "missing",
+            "variable 'missing' is not defined in the notebook: run the cell that creates it first.",
+        ),
+        (
+            "register",
+            "clf --data nope",
+            "--data variable 'nope' is not defined in the notebook: run the cell that creates it first.",
+        ),
+        (
+            "register",
+            "number",
+            "cannot register a builtins.int: modelbook stores models (scikit-learn estimators and pipelines, XGBoost and LightGBM models, or any picklable object with a predict() method) and datasets (pandas or polars DataFrame, pyarrow Table, 2-D numpy array, or a path to a .parquet/.csv file).",
+        ),
+        (
+            "register",
+            "empty",
+            "dataset 'empty' is empty (0 rows × 2 columns): there is nothing to store.",
+        ),
+        (
+            "register",
+            "dupes",
+            "dataset 'dupes' has duplicate column names ('a'): give every column a unique name.",
+        ),
+        (
+            "register",
+            "intcols",
+            "dataset 'intcols' has non-string column names (0, 1): rename them, e.g. df.columns = df.columns.astype(str).",
+        ),
+        (
+            "register",
+            "X --name 9lives",
+            "invalid name '9lives': a name must start with a letter and use only letters, digits, '_', '-' or '.' (at most 128).",
+        ),
+        (
+            "register",
+            "clf --metrics '{oops'",
+            "--metrics '{oops' is not a dict literal: write --metrics \"{'auc': 0.91}\" or pass a variable.",
+        ),
         ("register", "clf --tag team", "--tag 'team' is not KEY=VALUE, e.g. --tag team=risk."),
-        ("register", "clf --bogus", "%register: unrecognized arguments: --bogus (see %register --help)"),
+        (
+            "register",
+            "clf --bogus",
+            "%register: unrecognized arguments: --bogus (see %register --help)",
+        ),
         ("modelbook", "show ghost", "no model or dataset named 'ghost'; the registry is empty."),
     ],
 )
@@ -91,7 +129,9 @@ def test_unknown_subcommand(trained: Any) -> None:
     with pytest.raises(UsageError) as info:
         trained.run_line_magic("modelbook", "frobnicate")
     message = str(info.value)
-    assert message.startswith("%modelbook: argument command: invalid choice: 'frobnicate' (choose from ")
+    assert message.startswith(
+        "%modelbook: argument command: invalid choice: 'frobnicate' (choose from "
+    )
     assert "'show'" in message and message.endswith("(see %modelbook --help)")
 
 

@@ -75,4 +75,6 @@ def test_every_magic_flag_is_an_api_keyword() -> None:
         for action in parser._actions:
             if not action.option_strings or action.dest == "help":
                 continue
-            assert action.dest in keywords, f"{parser.prog} {action.option_strings[0]} ↔ {function.__name__}"
+            assert action.dest in keywords, (
+                f"{parser.prog} {action.option_strings[0]} ↔ {function.__name__}"
+            )

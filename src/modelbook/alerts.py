@@ -44,7 +44,7 @@ from modelbook.registry.store import now
 from modelbook.results import Renderable, to_jsonable
 
 if TYPE_CHECKING:
-    from modelbook.monitor.report import MonitorReport
+    from modelbook.monitoring.report import MonitorReport
 
 __all__ = [
     "ALERT_LOG",

@@ -34,7 +34,7 @@ from modelbook.results import AliasChange, DatasetVersion, GcReport, Listing, Mo
 if TYPE_CHECKING:
     from datetime import datetime, timedelta
 
-    from modelbook.monitor.report import MonitorReport
+    from modelbook.monitoring.report import MonitorReport
     from modelbook.run_history import HistoryReport
     from modelbook.stats.profile import TableProfile
     from modelbook.version_diff import DatasetDiff, ModelDiff
@@ -781,7 +781,7 @@ def monitor(
     ``trust``: allow loading a pickled model. ``fail_on_alert``: raise
     :class:`~modelbook.errors.AlertError` (after storing) unless the run is ok.
     """
-    from modelbook.monitor.run import monitor as _monitor
+    from modelbook.monitoring.run import monitor as _monitor
 
     return _monitor(
         ref,

@@ -15,7 +15,7 @@ working directory, as git finds ``.git``) > built-in defaults. Tables merge key 
 
 Every key is checked: a misspelt key is a :class:`~modelbook.errors.ConfigError` naming the file
 and the allowed keys, never a silently ignored setting. The keys are documented in
-``docs/monitoring.md``; the ``monitor`` table is validated in :mod:`modelbook.monitor.rules`,
+``docs/monitoring.md``; the ``monitor`` table is validated in :mod:`modelbook.monitoring.rules`,
 the ``alerts`` table by its reader (alert delivery).
 """
 

@@ -12,7 +12,7 @@ import json
 import pytest
 from make_fixture import FIXTURE
 
-from modelbook.monitor.report import MonitorReport
+from modelbook.monitoring.report import MonitorReport
 from modelbook.render import MIME_TYPE
 from modelbook.results import AliasChange, DatasetVersion, GcReport, Listing, ModelVersion
 from modelbook.run_history import HistoryReport

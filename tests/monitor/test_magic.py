@@ -13,7 +13,7 @@ from monitor_data import labels_for
 
 import modelbook
 from modelbook import magics
-from modelbook.monitor import MonitorReport
+from modelbook.monitoring import MonitorReport
 
 
 def test_flags_are_api_keywords() -> None:

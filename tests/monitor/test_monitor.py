@@ -16,7 +16,7 @@ from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_sc
 
 import modelbook
 from modelbook.errors import AlertError
-from modelbook.monitor import MonitorReport
+from modelbook.monitoring import MonitorReport
 
 
 def _db(home: Path, sql: str) -> list[tuple[Any, ...]]:

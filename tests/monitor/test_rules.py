@@ -13,7 +13,7 @@ import pytest
 import modelbook
 from modelbook.config import load_config
 from modelbook.errors import ConfigError
-from modelbook.monitor.rules import DEFAULT_CHECKS, MonitorRules, Rule
+from modelbook.monitoring.rules import DEFAULT_CHECKS, MonitorRules, Rule
 
 
 def _unexpected(report: Any) -> list[str]:
@@ -143,7 +143,7 @@ def test_alerts_table_passes_through(registry: Path, tmp_path: Path) -> None:
 
 def test_monitor_is_callable_in_any_import_order() -> None:
     code = (
-        "import modelbook.monitor.report, modelbook, inspect\n"
+        "import modelbook.monitoring.report, modelbook, inspect\n"
         "assert callable(modelbook.monitor)\n"
         "print(sorted(inspect.signature(modelbook.monitor).parameters))\n"
     )

@@ -49,7 +49,7 @@ def _spawn(script: str, *args: str, home: Path) -> subprocess.Popen[str]:
 def test_eight_processes_register_400_versions(registry: Path) -> None:
     workers = [_spawn(WRITER, str(w), "50", home=registry) for w in range(8)]
     for proc in workers:
-        out, err = proc.communicate(timeout=540)
+        _out, err = proc.communicate(timeout=540)
         assert proc.returncode == 0, err
         assert "Error" not in err and "Traceback" not in err, err
     rows = mb.ls("shared").rows
@@ -90,7 +90,9 @@ def _check_consistent(home: Path) -> int:
     try:
         seen = 0
         for table in ("model_versions", "dataset_versions"):
-            rows = con.execute(f"SELECT name, version, blob FROM {table} ORDER BY name, version").fetchall()
+            rows = con.execute(
+                f"SELECT name, version, blob FROM {table} ORDER BY name, version"
+            ).fetchall()
             by_name: dict[str, list[int]] = {}
             for name, version, blob in rows:
                 by_name.setdefault(name, []).append(version)

@@ -120,7 +120,9 @@ def test_busy_registry_names_the_holder(stored: Path, monkeypatch: pytest.Monkey
     assert mb.register(pd.DataFrame({"a": [5.0]}), name="data").version == 2
 
 
-def test_database_held_open_by_another_process(stored: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_database_held_open_by_another_process(
+    stored: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     script = (
         "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); "
         "print('open', flush=True); time.sleep(60)"

@@ -24,11 +24,23 @@ def test_parse_ref(text: str, expected: Ref) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("", "invalid name '': a name must start with a letter and use only letters, digits, '_', '-' or '.' (at most 128)."),
-        ("3churn", "invalid name '3churn': a name must start with a letter and use only letters, digits, '_', '-' or '.' (at most 128)."),
+        (
+            "",
+            "invalid name '': a name must start with a letter and use only letters, digits, '_', '-' or '.' (at most 128).",
+        ),
+        (
+            "3churn",
+            "invalid name '3churn': a name must start with a letter and use only letters, digits, '_', '-' or '.' (at most 128).",
+        ),
         ("churn@0", "invalid reference 'churn@0': versions start at 1."),
-        ("churn@pro duction", "invalid reference 'churn@pro duction': write NAME, NAME@VERSION or NAME@ALIAS, e.g. 'churn@3'."),
-        ("my model", "invalid name 'my model': a name must start with a letter and use only letters, digits, '_', '-' or '.' (at most 128)."),
+        (
+            "churn@pro duction",
+            "invalid reference 'churn@pro duction': write NAME, NAME@VERSION or NAME@ALIAS, e.g. 'churn@3'.",
+        ),
+        (
+            "my model",
+            "invalid name 'my model': a name must start with a letter and use only letters, digits, '_', '-' or '.' (at most 128).",
+        ),
     ],
 )
 def test_parse_ref_errors(text: str, message: str) -> None:

@@ -46,7 +46,12 @@ def _fit(frame: pd.DataFrame, labels: pd.Series, **params: object) -> RandomFore
 def test_register_dataset_roundtrip_and_dedup(registry: Path, frame: pd.DataFrame) -> None:
     first = mb.register(frame, name="customers")
     assert isinstance(first, DatasetVersion)
-    assert (first.ref, first.n_rows, first.n_columns, first.reused) == ("customers@1", 500, 3, False)
+    assert (first.ref, first.n_rows, first.n_columns, first.reused) == (
+        "customers@1",
+        500,
+        3,
+        False,
+    )
     again = mb.register(frame.copy(), name="customers")
     assert (again.version, again.reused) == (1, True)
     assert "already stored (identical data)" in str(again)
@@ -67,7 +72,7 @@ def test_profile_is_stored_in_duckdb(registry: Path, frame: pd.DataFrame) -> Non
     mb.register(frame, name="customers")
     con = duckdb.connect(str(registry / "registry.duckdb"), read_only=True)
     rows = con.execute(
-        'SELECT name, kind, count, nulls, min, max, mean, top_values FROM column_profiles '
+        "SELECT name, kind, count, nulls, min, max, mean, top_values FROM column_profiles "
         "WHERE dataset = 'customers' ORDER BY position"
     ).fetchall()
     con.close()
@@ -112,7 +117,9 @@ def test_register_other_table_types(
         assert list(loaded["plan"]) == list(frame["plan"])
 
 
-def test_register_file_name_defaults_to_stem(registry: Path, tmp_path: Path, frame: pd.DataFrame) -> None:
+def test_register_file_name_defaults_to_stem(
+    registry: Path, tmp_path: Path, frame: pd.DataFrame
+) -> None:
     path = tmp_path / "scoring_batch.csv"
     frame.to_csv(path, index=False)
     assert mb.register(path).ref == "scoring_batch@1"
@@ -124,8 +131,14 @@ def test_register_model_with_lineage_signature_and_environment(
 ) -> None:
     model = _fit(frame, labels)
     version = mb.register(
-        model, name="churn", data=frame, target=labels, metrics={"auc": 0.91},
-        tag={"team": "risk"}, notes="first try", alias="production",
+        model,
+        name="churn",
+        data=frame,
+        target=labels,
+        metrics={"auc": 0.91},
+        tag={"team": "risk"},
+        notes="first try",
+        alias="production",
     )
     assert isinstance(version, ModelVersion)
     assert version.ref == "churn@1"
@@ -152,14 +165,18 @@ def test_register_model_with_lineage_signature_and_environment(
     )
 
 
-def test_model_versions_report_changes(registry: Path, frame: pd.DataFrame, labels: pd.Series) -> None:
+def test_model_versions_report_changes(
+    registry: Path, frame: pd.DataFrame, labels: pd.Series
+) -> None:
     mb.register(_fit(frame, labels), name="churn", metrics={"auc": 0.9})
     second = mb.register(_fit(frame, labels, max_depth=3), name="churn", metrics={"auc": 0.92})
     assert second.version == 2
     assert second.changes == ("parameters: max_depth: None → 3", "auc: 0.9 → 0.92 (+0.02)")
 
 
-def test_pipeline_and_untrusted_pickle(registry: Path, frame: pd.DataFrame, labels: pd.Series) -> None:
+def test_pipeline_and_untrusted_pickle(
+    registry: Path, frame: pd.DataFrame, labels: pd.Series
+) -> None:
     pipeline = make_pipeline(StandardScaler(), LogisticRegression()).fit(
         frame[["age", "visits"]], labels
     )
@@ -194,7 +211,9 @@ def test_native_boosters(registry: Path, frame: pd.DataFrame, labels: pd.Series)
     np.testing.assert_array_equal(mb.load("lgb").predict_proba(X), light.predict_proba(X))
 
 
-def test_aliases_move_and_keep_a_trail(registry: Path, frame: pd.DataFrame, labels: pd.Series) -> None:
+def test_aliases_move_and_keep_a_trail(
+    registry: Path, frame: pd.DataFrame, labels: pd.Series
+) -> None:
     for _ in range(3):
         mb.register(_fit(frame, labels), name="churn")
     assert mb.alias("churn@1", "production").previous is None

@@ -1,4 +1,4 @@
-"""Text and self-contained HTML for :class:`~modelbook.monitor.report.MonitorReport`.
+"""Text and self-contained HTML for :class:`~modelbook.monitoring.report.MonitorReport`.
 
 One function per section (header, findings, drift, prediction drift, quality, serving,
 environment), so charts can be added to a section without touching the others.
@@ -6,7 +6,7 @@ environment), so charts can be added to a section without touching the others.
 
 from __future__ import annotations
 
-from modelbook.monitor.report import CheckResult, MonitorReport
+from modelbook.monitoring.report import CheckResult, MonitorReport
 from modelbook.render.format import fmt_value
 from modelbook.render.html import esc, register_html, table_html
 from modelbook.render.text import register_text, table_text

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from modelbook.config import load_config, merge
 from modelbook.errors import ConfigError, DataError, MonitorError
-from modelbook.monitor import checks as chk
-from modelbook.monitor.report import CheckResult, MonitorReport
-from modelbook.monitor.rules import STORE_MODES, MonitorRules
+from modelbook.monitoring import checks as chk
+from modelbook.monitoring.report import CheckResult, MonitorReport
+from modelbook.monitoring.rules import STORE_MODES, MonitorRules
 from modelbook.registry import Registry, Resolved, find_home, parse_ref
 from modelbook.registry.store import now
 from modelbook.results import to_jsonable
@@ -491,7 +491,7 @@ def _model_checks(
     import numpy as np
 
     from modelbook import api
-    from modelbook.monitor.predictions import input_columns, predict_batches, task_of
+    from modelbook.monitoring.predictions import input_columns, predict_batches, task_of
     from modelbook.stats.metrics import quality_metrics
 
     out: list[CheckResult] = []
@@ -626,7 +626,7 @@ def _prediction_drift(
     store: bool,
 ) -> ColumnDrift:
     """Batch predictions against the model's predictions on the reference dataset."""
-    from modelbook.monitor.predictions import predict_batches, prediction_table
+    from modelbook.monitoring.predictions import predict_batches, prediction_table
     from modelbook.stats.drift import drift_from_profiles
     from modelbook.stats.profile import TableProfile, profile_table
 

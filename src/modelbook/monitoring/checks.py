@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from modelbook.monitor.report import CheckResult
-from modelbook.monitor.rules import MonitorRules, Rule
+from modelbook.monitoring.report import CheckResult
+from modelbook.monitoring.rules import MonitorRules, Rule
 from modelbook.render.format import fmt_value
 
 if TYPE_CHECKING:
