@@ -33,3 +33,40 @@ def ip(registry: Path) -> Iterator[Any]:
     yield shell
     shell.user_ns.clear()
     shell.user_ns.update(saved)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright, one per session.
+
+    One sync Playwright per process: a second ``sync_playwright()`` while the first is open
+    fails ("Sync API inside the asyncio loop"), so every browser test shares this one.
+    A missing browser fails the test, never skips it.
+    """
+    import os
+
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"Chromium is missing at {CHROMIUM}: run the project's test command (./scripts/test), "
+            "which installs it with `apt-get install -y chromium`."
+        )
+    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
 import sys
 from collections.abc import Iterator
@@ -12,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from labserver import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, HERE, Lab, start_lab, stop_lab
+from labserver import ARTIFACTS, HERE, Lab, start_lab, stop_lab
 
 REPO = HERE.parents[1]
 
@@ -62,20 +61,9 @@ def lab(
 
 
 @pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
-    """Debian's Chromium driven by Playwright; a missing browser fails, never skips."""
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"Chromium is missing at {CHROMIUM}: run the project's test command (./scripts/test), "
-            "which installs it with `apt-get install -y chromium`."
-        )
-    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+def chromium(browser: Any) -> Any:
+    """The session's shared browser (tests/conftest.py)."""
+    return browser
 
 
 @pytest.fixture

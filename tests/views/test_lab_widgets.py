@@ -13,9 +13,9 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from views_helpers import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "views.ipynb"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -69,59 +69,56 @@ def lab(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.mark.browser
-def test_drift_widget_in_jupyterlab(lab: str, artifacts: Path, tmp_path: Path) -> None:
+def test_drift_widget_in_jupyterlab(
+    lab: str, artifacts: Path, tmp_path: Path, browser: Any
+) -> None:
     lab_dir = tmp_path
-    require_chromium()
-    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(f"{lab}/lab/tree/views.ipynb?reset")
-            page.wait_for_function(
-                "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                " && window.jupyterapp.shell.currentWidget.sessionContext"
-                " && window.jupyterapp.shell.currentWidget.sessionContext.session"
-                " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel",
-                timeout=60_000,
-            )
-            page.wait_for_function(
-                "() => window.jupyterapp.shell.currentWidget.sessionContext"
-                ".session.kernel.status === 'idle'",
-                timeout=60_000,
-            )
-            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-            drift = page.locator(".mbw-drift")
-            drift.wait_for(timeout=120_000)
-            rows = drift.locator("tbody tr")
-            assert rows.count() == 12
-            assert drift.locator("h3").inner_text() == "monitor tumours@1: alert"
-            # Choose a column: its distribution chart replaces the first one.
-            drift.locator("tbody tr[data-column='mean area']").click()
-            page.wait_for_function(
-                "() => [...document.querySelectorAll('.mbw-drift .mbw-chart svg text')]"
-                ".some(t => t.textContent === 'mean area')",
-                timeout=30_000,
-            )
-            assert drift.locator("tr.mbw-selected").get_attribute("data-column") == "mean area"
-            # Sort by statistic, then the drifted-only toggle.
-            drift.locator("th[data-key='statistic']").click()
-            drift.locator("input.mbw-drifted-only").check()
-            assert drift.locator("tbody tr").count() == 5
-            # The diff widgets of the later cells render too.
-            page.locator(".mbw-diff").nth(1).wait_for(timeout=120_000)
-            assert page.locator(".mbw-diff h3").first.inner_text().startswith("model diff")
-            drift.scroll_into_view_if_needed()
-            page.screenshot(path=str(artifacts / "views-jupyterlab.png"))
-            page.evaluate("window.jupyterapp.commands.execute('docmanager:save')")
-            page.wait_for_function(
-                "() => !window.jupyterapp.shell.currentWidget.context.model.dirty",
-                timeout=30_000,
-            )
-        finally:
-            browser.close()
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        page = context.new_page()
+        page.goto(f"{lab}/lab/tree/views.ipynb?reset")
+        page.wait_for_function(
+            "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+            " && window.jupyterapp.shell.currentWidget.sessionContext"
+            " && window.jupyterapp.shell.currentWidget.sessionContext.session"
+            " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel",
+            timeout=60_000,
+        )
+        page.wait_for_function(
+            "() => window.jupyterapp.shell.currentWidget.sessionContext"
+            ".session.kernel.status === 'idle'",
+            timeout=60_000,
+        )
+        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        drift = page.locator(".mbw-drift")
+        drift.wait_for(timeout=120_000)
+        rows = drift.locator("tbody tr")
+        assert rows.count() == 12
+        assert drift.locator("h3").inner_text() == "monitor tumours@1: alert"
+        # Choose a column: its distribution chart replaces the first one.
+        drift.locator("tbody tr[data-column='mean area']").click()
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.mbw-drift .mbw-chart svg text')]"
+            ".some(t => t.textContent === 'mean area')",
+            timeout=30_000,
+        )
+        assert drift.locator("tr.mbw-selected").get_attribute("data-column") == "mean area"
+        # Sort by statistic, then the drifted-only toggle.
+        drift.locator("th[data-key='statistic']").click()
+        drift.locator("input.mbw-drifted-only").check()
+        assert drift.locator("tbody tr").count() == 5
+        # The diff widgets of the later cells render too.
+        page.locator(".mbw-diff").nth(1).wait_for(timeout=120_000)
+        assert page.locator(".mbw-diff h3").first.inner_text().startswith("model diff")
+        drift.scroll_into_view_if_needed()
+        page.screenshot(path=str(artifacts / "views-jupyterlab.png"))
+        page.evaluate("window.jupyterapp.commands.execute('docmanager:save')")
+        page.wait_for_function(
+            "() => !window.jupyterapp.shell.currentWidget.context.model.dirty",
+            timeout=30_000,
+        )
+    finally:
+        context.close()
     _saved_notebook_keeps_the_static_report(lab_dir / "views.ipynb")
 
 

@@ -11,9 +11,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
-from views_helpers import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
 from modelbook.render import MIME_TYPE
 
@@ -61,27 +61,24 @@ def test_nbconvert_html_has_tables_and_svg_charts(exported: tuple[Path, Path]) -
 
 
 @pytest.mark.browser
-def test_chromium_shows_the_static_report(exported: tuple[Path, Path], artifacts: Path) -> None:
-    require_chromium()
-    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
-            page.route("http*://**", lambda route: route.abort())  # offline: nothing to fetch
-            page.goto(exported[1].as_uri())
-            charts = page.locator(".mb .mb-chart svg")
-            assert charts.count() >= 6
-            box = charts.first.bounding_box()
-            assert box is not None and box["width"] > 200 and box["height"] > 100
-            assert page.locator(".mb table").count() >= 8
-            assert page.locator(".mb-chart svg text", has_text="mean texture").count() >= 1
-            drift_heading = page.get_by_text("Data drift:", exact=False).first
-            assert drift_heading.is_visible()
-            drift_heading.scroll_into_view_if_needed()
-            page.screenshot(path=str(artifacts / "views-nbconvert.png"), full_page=True)
-        finally:
-            browser.close()
+def test_chromium_shows_the_static_report(
+    exported: tuple[Path, Path], artifacts: Path, browser: Any
+) -> None:
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    try:
+        page = context.new_page()
+        page.route("http*://**", lambda route: route.abort())  # offline: nothing to fetch
+        page.goto(exported[1].as_uri())
+        charts = page.locator(".mb .mb-chart svg")
+        assert charts.count() >= 6
+        box = charts.first.bounding_box()
+        assert box is not None and box["width"] > 200 and box["height"] > 100
+        assert page.locator(".mb table").count() >= 8
+        assert page.locator(".mb-chart svg text", has_text="mean texture").count() >= 1
+        drift_heading = page.get_by_text("Data drift:", exact=False).first
+        assert drift_heading.is_visible()
+        drift_heading.scroll_into_view_if_needed()
+        page.screenshot(path=str(artifacts / "views-nbconvert.png"), full_page=True)
+    finally:
+        context.close()
     assert (artifacts / "views-nbconvert.png").stat().st_size > 50_000

@@ -9,21 +9,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from modelbook.stats.drift import ColumnDrift, DatasetDrift
 
 GOLDEN = Path(__file__).parent / "golden"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def numeric_column(name: str = "age", *, drifted: bool = True) -> ColumnDrift:
@@ -152,11 +142,3 @@ def customer_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
     b["age"] = b["age"].astype("Int64")
     b["score"] = rng.random(len(b))  # a new column
     return a, b
-
-
-def require_chromium() -> None:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            "Debian chromium is missing at /usr/bin/chromium: run the project's test command, "
-            "which installs it (apt-get update && apt-get install -y chromium)."
-        )
