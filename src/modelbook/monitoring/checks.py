@@ -146,6 +146,26 @@ def _above_max(ref: ColumnProfile, cur: ColumnProfile) -> float:
     return max(0.0, cur.hist_counts[-1] - ref_top * cur.finite)
 
 
+RANGE_P_VALUE = 0.01
+
+
+def _beyond_chance(outside: float, n_batch: int, n_reference: int) -> bool:
+    """Whether more values fall outside the reference range than chance explains.
+
+    A new value drawn from the reference's own distribution lands outside the min/max of
+    ``n_reference`` values with probability 2 / (n_reference + 1), so a small batch scored
+    against a small training set exceeds a share threshold by chance alone; a binomial tail
+    below :data:`RANGE_P_VALUE` is required as well.
+    """
+    from scipy.special import bdtrc
+
+    k = round(outside)
+    if k <= 0:
+        return False
+    p = min(1.0, 2.0 / (n_reference + 1))
+    return float(bdtrc(k - 1, n_batch, p)) < RANGE_P_VALUE
+
+
 def invariant_checks(
     columns: Sequence[str], reference: TableProfile, batch: TableProfile, rules: MonitorRules
 ) -> list[CheckResult]:
@@ -158,9 +178,10 @@ def invariant_checks(
         if rule.severity != "off" and ref.kind in _NUMERIC and cur.finite and ref.finite:
             ran["invariants.range"] += 1
             below = cur.hist_counts[0] if cur.hist_counts else 0
-            share = (below + _above_max(ref, cur)) / cur.finite
+            outside = below + _above_max(ref, cur)
+            share = outside / cur.finite
             threshold = rule.threshold or 0.0
-            if share > threshold:
+            if share > threshold and _beyond_chance(outside, cur.finite, ref.finite):
                 out.append(
                     CheckResult(
                         "invariants.range",
