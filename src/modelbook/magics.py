@@ -187,21 +187,27 @@ class ModelbookMagics(Magics):  # type: ignore[misc]
             raise UsageError(f"{token!r} is neither a notebook variable nor a .parquet/.csv path.")
         return self._lookup(token, "variable"), token
 
-    def _metrics(self, text: str | None) -> dict[str, float] | None:
+    def _dict_arg(self, flag: str, text: str | None, example: str, shape: str) -> Any:
+        """A dict given as a literal or as the name of a notebook variable."""
         if text is None:
             return None
         if text.isidentifier():
-            value = self._lookup(text, "--metrics variable")
+            value = self._lookup(text, f"{flag} variable")
         else:
             try:
                 value = ast.literal_eval(text)
             except (ValueError, SyntaxError):
                 raise UsageError(
-                    f"--metrics {text!r} is not a dict literal: write --metrics \"{{'auc': 0.91}}\" "
+                    f'{flag} {text!r} is not a dict literal: write {flag} "{example}" '
                     "or pass a variable."
                 ) from None
         if not isinstance(value, dict):
-            raise UsageError("--metrics must be a dict of names to numbers, e.g. {'auc': 0.91}.")
+            raise UsageError(f"{flag} must be a dict {shape}.")
+        return value
+
+    def _metrics(self, text: str | None) -> dict[str, float] | None:
+        shape = "of names to numbers, e.g. {'auc': 0.91}"
+        value: dict[str, float] | None = self._dict_arg("--metrics", text, "{'auc': 0.91}", shape)
         return value
 
     @line_magic  # type: ignore[misc]
@@ -248,20 +254,9 @@ class ModelbookMagics(Magics):  # type: ignore[misc]
         )
 
     def _rules(self, text: str | None) -> dict[str, Any] | None:
-        if text is None:
-            return None
-        if text.isidentifier():
-            value = self._lookup(text, "--rules variable")
-        else:
-            try:
-                value = ast.literal_eval(text)
-            except (ValueError, SyntaxError):
-                raise UsageError(
-                    f"--rules {text!r} is not a dict literal: write "
-                    "--rules \"{'checks': {'schema.unexpected': 'info'}}\" or pass a variable."
-                ) from None
-        if not isinstance(value, dict):
-            raise UsageError("--rules must be a dict shaped like [tool.modelbook.monitor].")
+        example = "{'checks': {'schema.unexpected': 'info'}}"
+        shape = "shaped like [tool.modelbook.monitor]"
+        value: dict[str, Any] | None = self._dict_arg("--rules", text, example, shape)
         return value
 
     @line_magic  # type: ignore[misc]
