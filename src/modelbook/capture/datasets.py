@@ -12,6 +12,7 @@ stored once, and re-registering it returns the existing version.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,8 +142,7 @@ def _check_names(names: list[Any], what: str) -> None:
             f"{what} has non-string column names ({shown}): rename them, "
             "e.g. df.columns = df.columns.astype(str)."
         )
-    seen: set[str] = set()
-    duplicates = sorted({n for n in names if n in seen or seen.add(n)})  # type: ignore[func-returns-value]
+    duplicates = sorted(name for name, count in Counter(names).items() if count > 1)
     if duplicates:
         raise DataError(
             f"{what} has duplicate column names ({', '.join(map(repr, duplicates[:5]))}): "

@@ -465,15 +465,6 @@ class Registry:
 
     # -- garbage collection ---------------------------------------------------------------------
 
-    def referenced_blobs(self) -> set[str]:
-        with self.read() as con:
-            if con is None:
-                return set()
-            rows = con.execute(
-                "SELECT blob FROM model_versions UNION SELECT blob FROM dataset_versions"
-            ).fetchall()
-        return {str(r[0]) for r in rows}
-
     def collect_garbage(self, *, grace_seconds: float) -> tuple[int, int]:
         """Remove unreferenced blobs under the write lock, so no registration commits midway."""
         with self.write() as con:
