@@ -17,9 +17,11 @@ from modelbook.stats.drift import (
     ColumnRule,
     DriftRules,
     _binned_wasserstein,
+    _fmt,
     _ks_pvalue,
     drift_exact,
     drift_from_profiles,
+    holm_levels,
 )
 from modelbook.stats.profile import profile_table
 
@@ -67,7 +69,8 @@ def test_exact_numeric_matches_scipy(kind: str, n1: int, n2: int, shift: float) 
         assert abs(res.stats["ks_p_value"] - ks.pvalue) < 4e-3
     w = sps.wasserstein_distance(a, b)
     assert res.stats["wasserstein_raw"] == pytest.approx(w, rel=1e-9, abs=1e-12)
-    assert res.stats["wasserstein"] == pytest.approx(w / np.std(a, ddof=1), rel=1e-9)
+    rms_sd = math.sqrt((np.var(a, ddof=1) + np.var(b, ddof=1)) / 2)
+    assert res.stats["wasserstein"] == pytest.approx(w / rms_sd, rel=1e-9)
     # PSI and JS are defined on the reference-decile bins; recompute them independently.
     edges = np.asarray(res.bin_edges)
     r = np.bincount(np.searchsorted(edges, a, side="right"), minlength=len(edges) + 1)
@@ -312,8 +315,9 @@ def test_rules_from_mapping_and_overrides() -> None:
     assert [c.column for c in res.columns] == ["x", "y"]
     x, y = res.column("x"), res.column("y")
     assert (x.test, x.threshold) == ("ks", 0.01)
-    assert x.reason.startswith(
-        "Kolmogorov–Smirnov test (configured for this column; drifts when p < 0.01)"
+    assert x.reason == (
+        "Kolmogorov–Smirnov test (configured for this column; drifts when p < 0.01, "
+        "Holm-corrected over the columns tested together)."
     )
     assert (y.test, y.threshold, y.drifted) == ("psi", 0.1, True)
     assert "default for numeric columns" in y.reason
@@ -327,7 +331,7 @@ def test_rules_from_mapping_and_overrides() -> None:
         (
             {"numeric": "ks"},
             "Unknown drift setting 'numeric'; allowed: numeric_test, categorical_test, "
-            "thresholds, p_value, drift_share, columns.",
+            "thresholds, p_value, correction, drift_share, columns.",
         ),
         (
             {"numeric_test": "chisquare"},
@@ -418,7 +422,11 @@ def test_constant_reference_normalisation() -> None:
     b = pa.table({"x": [5.0] * 50 + [6.0] * 50})
     exact = drift_exact(a, b).column("x")
     assert exact.stats["wasserstein_raw"] == pytest.approx(0.5)
-    assert exact.stats["wasserstein"] == pytest.approx(0.5 / 5.0)  # divided by max(|mean|, 1)
+    # Divided by the RMS of the two standard deviations: √((0 + s_cur²) / 2).
+    s_cur = float(np.std([5.0] * 50 + [6.0] * 50, ddof=1))
+    assert exact.stats["wasserstein"] == pytest.approx(0.5 / math.sqrt(s_cur**2 / 2))
+    both_constant = drift_exact(a, pa.table({"x": [6.0] * 10})).column("x")
+    assert both_constant.stats["wasserstein"] == pytest.approx(1.0 / 5.0)  # max(|mean|, 1)
     ref = profile_table(a)
     prof = drift_from_profiles(ref, profile_table(b, reference=ref)).column("x")
     # The bins (c, c⁺) separate "equal to the constant" from "above it": KS is exact here.
@@ -426,3 +434,191 @@ def test_constant_reference_normalisation() -> None:
     gap = abs(prof.stats["wasserstein"] - exact.stats["wasserstein"])
     assert gap <= prof.stats["wasserstein_error_bound"]
     assert exact.drifted
+
+
+# --------------------------------------------------------------------------- many columns (Holm)
+
+
+def _holm_reference(p: list[float], alpha: float) -> list[bool]:
+    """Holm (1979) from its textbook definition, via adjusted p-values: sort ascending,
+    p̃_(k) = max_{j ≤ k} min(1, (m − j + 1) · p_(j)); reject where p̃ < α (strict, as the guard)."""
+    m = len(p)
+    order = np.argsort(p, kind="stable")
+    adjusted = np.empty(m)
+    running = 0.0
+    for k, i in enumerate(order):
+        running = max(running, min(1.0, (m - k) * p[i]))
+        adjusted[i] = running
+    return [bool(a < alpha) for a in adjusted]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_holm_levels_agree_with_the_textbook_procedure(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(1, 70))
+    # A mix of nulls (uniform), real effects (tiny p) and ties, as columns of one table give.
+    p = rng.random(m) ** rng.choice([1.0, 4.0, 12.0], m)
+    p[rng.random(m) < 0.1] = 1.0
+    if m > 3:
+        p[1] = p[2]
+    alpha = float(rng.choice([0.01, 0.05]))
+    levels = holm_levels(list(p), [alpha] * m)
+    assert [bool(pi < lv) for pi, lv in zip(p, levels, strict=True)] == _holm_reference(
+        list(p), alpha
+    )
+    assert all(alpha / m <= lv <= alpha for lv in levels)
+
+
+def test_holm_on_a_table_and_its_verdicts() -> None:
+    """30 columns: every p-value guard is Holm-corrected, and the verdict says so."""
+    rng = np.random.default_rng(3)
+    n = 400
+    ref = {f"x{i}": rng.normal(0, 1, n) for i in range(30)}
+    cur = {f"x{i}": rng.normal(0, 1, n) for i in range(30)}
+    cur["x0"] = rng.normal(0.6, 1, n)  # a real shift: p ~ 1e-15
+    a, b = pa.table(ref), pa.table(cur)
+    res = drift_exact(a, b)
+    ps = [c.p_value for c in res.columns]
+    significant = _holm_reference(ps, 0.01)
+    for c, sig in zip(res.columns, significant, strict=True):
+        assert c.drifted == (sig and c.statistic >= 0.05)
+        assert c.p_threshold is not None and 0.01 / 30 <= c.p_threshold <= 0.01
+        assert (c.p_value < c.p_threshold) == sig
+    assert res.drifted_columns == ("x0",)
+    assert res.correction == "holm"
+    assert res.correction_note == "p-values Holm-corrected over 30 columns"
+    x0 = res.column("x0")
+    assert x0.p_threshold == pytest.approx(0.01 / 30)
+    assert x0.verdict == (
+        f"effect 0.62 ≥ 0.05 and p = {_fmt(x0.p_value)} < 3.3e-4 after Holm over 30 columns: "
+        "drifted"
+    )
+    # Not significant after the correction: the verdict gives the level and the batch size.
+    for c in res.columns[1:]:
+        if c.statistic >= 0.05:
+            assert c.verdict == (
+                f"effect {_fmt(c.statistic)} ≥ 0.05 but p = {_fmt(c.p_value)} "
+                f"(≥ {_fmt(c.p_threshold)} after Holm over 30 columns): not significant at 400 rows"
+            )
+        else:
+            assert c.verdict == f"effect {_fmt(c.statistic)} < 0.05: no drift"
+    # The reason is the same sentence for every column that shares a test.
+    assert len({c.reason for c in res.columns}) == 1
+    assert "Holm-corrected over the columns tested together" in x0.reason
+    # Without the correction each column is held to 0.01 itself.
+    raw = drift_exact(a, b, rules=DriftRules.from_mapping({"correction": "none"}))
+    assert {c.p_threshold for c in raw.columns} == {0.01}
+    assert raw.correction_note == ""
+    assert all("Holm" not in c.verdict for c in raw.columns)
+
+
+def test_verdict_wording_for_each_decision() -> None:
+    rng = np.random.default_rng(11)
+    a = pa.table({"x": rng.normal(0, 1, 5_000)})
+    same = drift_exact(a, pa.table({"x": rng.normal(0, 1, 5_000)})).column("x")
+    assert same.verdict == f"effect {same.statistic:.2g} < 0.05: no drift"
+    assert same.p_threshold == 0.01  # one column: no correction, and none mentioned
+    moved = drift_exact(a, pa.table({"x": rng.normal(1, 1, 5_000)})).column("x")
+    assert moved.verdict == f"effect {moved.statistic:.2g} ≥ 0.05 and p = 2.5e-313 < 0.01: drifted"
+    small = drift_exact(a, pa.table({"x": rng.normal(0.3, 1, 12)})).column("x")
+    assert small.statistic >= 0.05 and not small.drifted
+    assert small.verdict == (
+        f"effect {_fmt(small.statistic)} ≥ 0.05 but p = {_fmt(small.p_value)} (≥ 0.01): "
+        "not significant at 12 rows"
+    )
+    ks = drift_exact(
+        a,
+        pa.table({"x": rng.normal(0.2, 1, 5_000)}),
+        rules=DriftRules.from_mapping({"numeric_test": "ks"}),
+    ).column("x")
+    assert ks.verdict == f"p = {_fmt(ks.p_value)} < 0.05: drifted"
+    assert ks.drifted
+    unguarded = drift_exact(
+        a,
+        pa.table({"x": rng.normal(0.3, 1, 12)}),
+        rules=DriftRules.from_mapping({"p_value": 1.0}),
+    ).column("x")
+    assert unguarded.drifted and unguarded.p_threshold == 1.0
+    assert (
+        unguarded.verdict
+        == f"effect {_fmt(unguarded.statistic)} ≥ 0.05 (no p-value guard): drifted"
+    )
+    untested = drift_exact(
+        pa.table({"x": [1.0, 2.0]}), pa.table({"x": pa.array([None, None], pa.float64())})
+    ).column("x")
+    assert untested.verdict == "not tested: the current data has no finite values"
+    assert untested.p_threshold is None
+
+
+def test_correction_setting_is_validated() -> None:
+    with pytest.raises(ConfigError) as info:
+        DriftRules.from_mapping({"correction": "bonferroni"})
+    assert str(info.value) == "correction must be one of holm, none; got 'bonferroni'."
+    assert DriftRules.from_mapping({"correction": "none"}).correction == "none"
+    assert DEFAULT_RULES.correction == "holm"
+
+
+# --------------------------------------------------------------------------- near-constant columns
+
+
+def test_one_nonzero_training_value_scores_like_any_column() -> None:
+    """Was 17.7 (Wasserstein ÷ sd from profiles): the zeros were spread over the bin [0, 1)."""
+    a = pa.table({"x": [0.0] * 1_256 + [1.0]})
+    b = pa.table({"x": [0.0] * 540})
+    ref = profile_table(a)
+    prof = drift_from_profiles(ref, profile_table(b, reference=ref)).column("x")
+    exact = drift_exact(a, b).column("x")
+    assert prof.bin_edges == (0.0, 5e-324, 1.0, float(np.nextafter(1.0, 2.0)))
+    assert prof.reference_counts == (0, 1_256, 0, 1, 0)
+    assert prof.stats["wasserstein_error_bound"] == 0.0 and prof.stats["ks_error_bound"] == 0.0
+    assert prof.stats["wasserstein"] == pytest.approx(exact.stats["wasserstein"], abs=1e-12)
+    assert prof.stats["ks"] == pytest.approx(exact.stats["ks"], abs=1e-15)
+    assert prof.statistic == pytest.approx(0.0399, abs=5e-4) and not prof.drifted
+
+
+@pytest.mark.parametrize(("ref_sevens", "cur_sevens"), [(20, 8), (20, 40), (1, 3)])
+def test_zero_or_seven_column_is_exact_and_bounded(ref_sevens: int, cur_sevens: int) -> None:
+    """A 0-or-7 column (was 13.6): exact from profiles, and scored by the mass that moved."""
+    a = pa.table({"x": [0] * (1_000 - ref_sevens) + [7] * ref_sevens})
+    b = pa.table({"x": [0] * (400 - cur_sevens) + [7] * cur_sevens})
+    ref = profile_table(a)
+    prof = drift_from_profiles(ref, profile_table(b, reference=ref)).column("x")
+    exact = drift_exact(a, b).column("x")
+    assert prof.stats["wasserstein_error_bound"] == 0.0
+    assert prof.stats["wasserstein"] == pytest.approx(exact.stats["wasserstein"], rel=1e-12)
+    assert prof.stats["ks"] == pytest.approx(exact.stats["ks"], abs=1e-15)
+    p, q = ref_sevens / 1_000, cur_sevens / 400
+    rms = math.sqrt((np.var(a["x"], ddof=1) + np.var(b["x"], ddof=1)) / 2)
+    assert prof.statistic == pytest.approx(7 * abs(q - p) / rms, rel=1e-9)
+    assert prof.statistic <= math.sqrt(2) * math.sqrt(1 + (7 * (q - p)) ** 2 / (2 * rms**2))
+
+
+def test_far_rare_values_score_by_their_share_not_their_distance() -> None:
+    """A share ε of rows moved arbitrarily far scores at most √(2ε / (1 − ε)) (module doc)."""
+    rng = np.random.default_rng(4)
+    a = rng.normal(0, 1, 20_000)
+    for eps, far in ((0.001, 1e6), (0.01, 1e3), (0.05, 50.0)):
+        b = rng.normal(0, 1, 20_000)
+        b[: int(eps * len(b))] = far
+        res = drift_exact(pa.table({"x": a}), pa.table({"x": b})).column("x")
+        assert res.statistic <= math.sqrt(2 * eps / (1 - eps)) * 1.01
+    # Near-constant: a pixel that is 0 but in two training rows, two test rows at 3 and 8.
+    res = drift_exact(
+        pa.table({"x": [0.0] * 1_255 + [1.0] * 2}), pa.table({"x": [0.0] * 538 + [3.0, 8.0]})
+    ).column("x")
+    assert res.statistic == pytest.approx(0.072, abs=5e-4)  # 0.47 ÷ the reference sd alone
+
+
+def test_columns_without_a_p_value_decision_are_not_in_the_family() -> None:
+    """With the guard off only the KS column decides by p-value: it keeps its own level."""
+    rng = np.random.default_rng(8)
+    a = pa.table({f"x{i}": rng.normal(0, 1, 300) for i in range(4)})
+    b = pa.table({f"x{i}": rng.normal(0, 1, 300) for i in range(4)})
+    rules = DriftRules.from_mapping({"p_value": 1.0, "columns": {"x0": {"test": "ks"}}})
+    res = drift_exact(a, b, rules=rules)
+    assert res.family == 1 and res.correction_note == ""
+    assert res.column("x0").p_threshold == 0.05
+    assert {res.column(f"x{i}").p_threshold for i in (1, 2, 3)} == {1.0}
+    both = drift_exact(a, b, rules=DriftRules.from_mapping({"columns": {"x0": {"test": "ks"}}}))
+    assert both.family == 4
+    assert both.correction_note == "p-values Holm-corrected over 4 columns"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import itertools
 import math
 import pathlib
 from typing import Any
@@ -36,6 +37,21 @@ def _seconds(v: Any) -> float:
     return float(v)
 
 
+def expected_edges(finite: np.ndarray, q: np.ndarray, *, integer: bool) -> np.ndarray:
+    """Reference edges, the plain way: a point bin [v, v⁺) per value when there are at most
+    50 distinct values; else the unique quantiles plus a point bin after each tied quantile."""
+
+    def above(v: np.ndarray) -> np.ndarray:
+        return v + 1 if integer else np.nextafter(v, np.inf)
+
+    values = np.unique(finite)
+    if len(values) <= 50:
+        return np.unique(np.concatenate([values, above(values)]))
+    qq = np.floor(q) if integer else q
+    tied = [a for a, b in itertools.pairwise(qq) if a == b]
+    return np.unique(np.concatenate([qq, above(np.array(tied)), above(qq[-1:])]))
+
+
 def expected_numeric(
     col: pa.ChunkedArray, *, integer: bool, edges: np.ndarray | None = None
 ) -> dict[str, Any]:
@@ -55,8 +71,7 @@ def expected_numeric(
         return out
     q = np.quantile(finite, QUANTILE_PROBS)
     if edges is None:
-        edges = np.unique(np.floor(q) if integer else q)
-        edges = np.append(edges, edges[-1] + 1 if integer else np.nextafter(edges[-1], np.inf))
+        edges = expected_edges(finite, q, integer=integer)
     counts = np.bincount(np.searchsorted(edges, finite, side="right"), minlength=len(edges) + 1)
     out.update(
         min=float(finite.min()),
@@ -194,6 +209,61 @@ def test_reference_profile_matches_numpy_and_pandas(n: int) -> None:
     for name in ("cat", "strings"):
         assert_matches(prof.column(name), expected_categorical(table[name], top_k=3))
         assert prof.column(name).quantiles == ()
+
+
+def test_repeated_values_get_bins_of_their_own() -> None:
+    """A discrete column gets a point bin per value; a heavy tie in a continuous one gets one too.
+
+    Statistics computed from profiles then see these values exactly (tests/stats/test_stats_drift
+    checks the error bounds; here, the bins themselves).
+    """
+    rng = np.random.default_rng(2)
+    n = 10_000
+    pixel = np.where(rng.random(n) < 0.7, 0.0, rng.integers(1, 17, n).astype(np.float64))
+    zero_inflated = np.where(rng.random(n) < 0.3, 0.0, rng.normal(5, 1, n))
+    rating = rng.integers(1, 6, n)
+    prof = profile_table(pa.table({"pixel": pixel, "zi": zero_inflated, "rating": rating}))
+
+    px = prof.column("pixel")
+    values = np.unique(pixel)
+    assert px.hist_edges == tuple(
+        float(e) for e in np.sort(np.concatenate([values, np.nextafter(values, np.inf)]))
+    )
+    counts = np.array(px.hist_counts)
+    assert list(counts[1::2]) == [int(np.sum(pixel == v)) for v in values]  # [v, v⁺): exactly v
+    assert not counts[0::2].any()  # nothing between two values, nor outside the range
+
+    zi = prof.column("zi")
+    assert zi.hist_edges[0] == zero_inflated.min()
+    zero_bin = zi.hist_edges.index(0.0)
+    assert zi.hist_edges[zero_bin + 1] == 5e-324  # 0⁺: the bin [0, 0⁺) holds exactly the zeros
+    assert zi.hist_counts[zero_bin + 1] == int(np.sum(zero_inflated == 0.0))
+    assert len(zi.hist_edges) <= len(QUANTILE_PROBS) + 2
+
+    assert prof.column("rating").hist_edges == (1.0, 2.0, 3.0, 4.0, 5.0, 6.0)  # unit bins
+    assert prof.column("rating").hist_counts[1:-1] == tuple(
+        int(np.sum(rating == v)) for v in range(1, 6)
+    )
+
+
+def test_distinct_values_are_found_without_a_pass_over_the_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    s = np.sort(np.random.default_rng(0).integers(0, 7, 1_000_000)).astype(np.float64)
+    calls = 0
+    real = np.searchsorted
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(np, "searchsorted", counting)
+    values = profile_mod._few_values(s, 50)
+    monkeypatch.undo()
+    assert values is not None and list(values) == [0, 1, 2, 3, 4, 5, 6]
+    assert calls == 7  # one binary search per distinct value
+    assert profile_mod._few_values(np.arange(100.0), 50) is None
 
 
 def test_edge_cases_column_by_column() -> None:

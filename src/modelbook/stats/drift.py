@@ -8,39 +8,82 @@ N: two samples of 1,000 rows from the *same* distribution have a normalised Wass
 of about 0.04 on average. So by default a column drifts when **both** hold:
 
 * the effect size reaches its threshold (it does not shrink with N: a real shift stays flagged);
-* the matching two-sample test is significant, p < ``p_value`` (it guards small samples, where
-  the effect size is mostly noise; at large N it is always met by real shifts).
+* the matching two-sample test is significant at the column's level: ``p_value`` (0.01) after
+  Holm's correction over the columns tested together (it guards small samples, where the effect
+  size is mostly noise; at large N it is always met by real shifts).
+
+Many columns, one question
+--------------------------
+A report asks "did anything drift?" of every column at once. With 64 columns each tested at
+p < 0.01 on a clean batch, the chance that at least one passes by luck is 1 − 0.99⁶⁴ ≈ 47 %, and
+one drifted column is an alert. So the p-values of one comparison are corrected as a family with
+**Holm's step-down procedure**: sort the m tested columns' p-values; the k-th smallest is
+compared with α / (m − k + 1), and the first one that fails stops the procedure (it and every
+column after it are not significant). The chance of any false "significant" among the m columns
+is then at most α, whatever the dependence between columns; Holm rejects everything Bonferroni
+(α / m for every column) rejects, and more. Each column's level after the correction is
+``ColumnDrift.p_threshold`` and its ``verdict`` says it ("… p = 0.0094 (≥ 0.00016 after Holm over
+64 columns) …"). One tested column (a prediction or label drift check) keeps α itself.
+Benjamini–Hochberg would control the share of false discoveries instead, which lets more false
+alarms through exactly when few columns drift (the usual case); an alert is a yes/no
+question, so the family-wise error is the one to control. ``correction = "none"`` turns it off.
 
 Default tests and thresholds
 ----------------------------
 
 | Column kind | Default test | Drifts when | Guard (p-value test) |
 |---|---|---|---|
-| numeric, datetime | `wasserstein` — Wasserstein-1 distance divided by the reference's standard deviation | ≥ 0.05 | two-sample KS, p < 0.01 |
-| categorical, boolean | `jensenshannon` — Jensen–Shannon distance (base 2) of the category frequencies | ≥ 0.035 | chi-square homogeneity test, p < 0.01 |
+| numeric, datetime | `wasserstein` — Wasserstein-1 distance ÷ √((s_ref² + s_cur²)/2) | ≥ 0.05 | two-sample KS, p < 0.01, Holm-corrected |
+| categorical, boolean | `jensenshannon` — Jensen–Shannon distance (base 2) of the category frequencies | ≥ 0.035 | chi-square homogeneity test, p < 0.01, Holm-corrected |
 | any | dataset drift | share of drifted columns ≥ 0.5 | — |
 
 Other tests can be chosen per kind or per column; their default thresholds:
 
 | Test | Kinds | Statistic | Drifts when |
 |---|---|---|---|
-| `ks` | numeric | KS statistic; the p-value is tested | p < 0.05 (no effect-size gate: flags tiny shifts at large N) |
-| `chisquare` | categorical | chi-square statistic; the p-value is tested | p < 0.05 (same caveat) |
-| `wasserstein` | numeric | W1 / reference std | ≥ 0.05 and guard |
+| `ks` | numeric | KS statistic; the p-value is tested | p < 0.05, Holm-corrected (no effect-size gate: flags tiny shifts at large N) |
+| `chisquare` | categorical | chi-square statistic; the p-value is tested | p < 0.05, Holm-corrected (same caveat) |
+| `wasserstein` | numeric | W1 ÷ RMS of the two standard deviations | ≥ 0.05 and guard |
 | `psi` | numeric, categorical | population stability index, on reference deciles for numeric columns | ≥ 0.2 and guard |
 | `jensenshannon` | numeric, categorical | JS distance, base 2, on reference deciles for numeric columns | ≥ 0.035 and guard |
 
 Why these numbers: a mean shift of δ standard deviations gives a normalised Wasserstein distance
-of exactly δ, and a scale change by a factor s gives about 0.8·|s − 1|; 0.05 therefore catches
-shifts of 0.1 sd and scale changes of 1.1× while two independent samples of the same distribution
-stay below 0.01 from 100k rows on. Moving 5 percentage points of frequency between categories
-gives a JS distance of at least ~0.042 (the least for a 50/50 boolean turning 55/45), above 0.035;
-the noise of 20 categories at 100k rows is ~0.008. PSI keeps its usual industry threshold (0.2,
-"significant shift").
+of exactly δ, and a scale change by a factor s gives about 0.8·|s − 1| / √((1 + s²)/2) (0.076 for
+1.1×); 0.05 therefore catches shifts of 0.1 sd and scale changes of 1.1× while two independent
+samples of the same distribution stay below 0.01 from 100k rows on. Moving 5 percentage points
+of frequency between categories gives a JS distance of at least ~0.042 (the least for a 50/50
+boolean turning 55/45), above 0.035; the noise of 20 categories at 100k rows is ~0.008. PSI
+keeps its usual industry threshold (0.2, "significant shift").
 
-Normalisation: the Wasserstein distance is divided by the reference's sample standard deviation
-(so it reads "in reference standard deviations"); for a constant reference by max(|mean|, 1).
+Normalisation
+-------------
+The Wasserstein distance is divided by √((s_ref² + s_cur²) / 2), the root mean square of the two
+samples' standard deviations (the pooled standard deviation of Cohen's d for equal groups), so it
+reads "in standard deviations". Dividing by the reference's standard deviation alone let columns
+that are constant but for a few rows score anything: a pixel that is 0 in all but two of 1,257
+training rows has s_ref = 0.04, and two test rows at 3 and 8 made it 0.47, nine times the
+threshold, as much as a real shift of half a standard deviation. With both standard deviations
+in the denominator the score is bounded by the mass that moved, not by how far it went: with
+equal means it is at most √2, and a share ε of rows moved arbitrarily far scores at most
+√(2ε / (1 − ε)) ≈ √(2ε) (0.05 ⇔ ε ≈ 0.13 %), so near-constant columns score on the same scale as
+the others (the same two rows now give 0.07). The 17.7 once reported for a column with a single
+non-zero training value was an artefact of binning, fixed in the profile: the zeros and that
+value each get a bin of their own (see "Profiles versus raw values"), and the score is 0.04.
+Two constant columns are divided by max(|reference mean|, 1).
 PSI uses ε = 1e-4 for empty bins: Σ (c − r)·ln(c / r) over proportions clipped below at ε.
+
+Verdicts
+--------
+Every :class:`ColumnDrift` carries ``reason``, the sentence saying which test was used and why
+(the same for every column that shares a test and its origin, so a report states it once per
+test), and ``verdict``, one line saying why *this* column was or was not flagged:
+
+* ``effect 0.02 < 0.05: no drift``
+* ``effect 0.19 ≥ 0.05 but p = 0.31 (≥ 0.0017 after Holm over 30 columns): not significant at
+  171 rows`` (the current batch's rows)
+* ``effect 0.31 ≥ 0.05 and p = 1e-9 < 0.0017 after Holm over 30 columns: drifted``
+* for the p-value tests: ``p = 0.003 < 0.05: drifted`` / ``p = 0.2 ≥ 0.025 after Holm over 2
+  columns: not significant at 500 rows``.
 
 Profiles versus raw values
 --------------------------
@@ -54,21 +97,26 @@ reference's bins, see :mod:`modelbook.stats.profile`). Its error against :func:`
 bounded, and each :class:`ColumnDrift` carries the bound in ``stats``:
 
 * KS: the binned statistic compares the two CDFs at the bin edges only, so
-  ``0 ≤ KS_exact − KS_binned ≤ max over bins of max(r_j, c_j)`` (bin masses as proportions;
-  ~1 % for the reference's equal-mass bins). ``stats["ks_error_bound"]``.
+  ``0 ≤ KS_exact − KS_binned ≤ max over bins of max(r_j, c_j)`` (bin masses as proportions),
+  where a side's mass counts only if its support in that bin is more than one point: a
+  reference value's own bin ``[v, v⁺)`` (every value of a column with at most 50 distinct
+  values, and every value that fills ≥ ~1 % of the reference) adds no error. ~1 % for the
+  reference's equal-mass bins on continuous data. ``stats["ks_error_bound"]``.
 * Wasserstein: each bin's values are taken uniform on the bin's *support* (the bin clipped to
   that side's min/max, and for integer columns to the integers below the next edge, so bins of
-  width 1 are point masses). Outside its support a CDF is known exactly, inside it is off by at
-  most the bin's mass, so ``|W_exact − W_binned| ≤ Σ_j (r_j · |support_r,j| + c_j · |support_c,j|)``
-  (proportions; divided by the reference std for the normalised value; 0 for integer columns with
-  unit bins). ``stats["wasserstein_error_bound"]``.
+  width 1 are point masses, as are the ``[v, v⁺)`` bins of any column). Outside its support a CDF
+  is known exactly, inside it is off by at most the bin's mass, so
+  ``|W_exact − W_binned| ≤ Σ_j (r_j · |support_r,j| + c_j · |support_c,j|)`` (proportions;
+  divided by the normalising scale for the normalised value; 0 for discrete columns whose
+  current values are all reference values). ``stats["wasserstein_error_bound"]``.
 * PSI and JS for numeric columns are *defined* on the reference-decile bins, so they are exact in
   both modes; for categorical columns all statistics are exact as long as the reference has at
   most ``top_k`` distinct values (the rest is compared as one "other" category).
 
 KS p-values: scipy's ``kstwo`` for ``en = n·m/(n+m) ≤ 2,000`` (identical to
 ``ks_2samp(method="asymp")``), the Kolmogorov limit distribution beyond: off by < 4e-3 at
-en = 2,000 and ~0.001/√(en/10⁴) above, and ~1,000× faster than ``kstwo`` near en ≈ 500k.
+en = 2,000 and ~0.001/√(en/10⁴) above, and ~1,000× faster than ``kstwo`` near en ≈ 500k. For
+columns with ties (discrete values) the KS p-value is conservative: it errs towards "no drift".
 
 Configuration (``DriftRules.from_mapping``), e.g. from TOML::
 
@@ -76,6 +124,7 @@ Configuration (``DriftRules.from_mapping``), e.g. from TOML::
     numeric_test = "wasserstein"        # ks | wasserstein | psi | jensenshannon
     categorical_test = "jensenshannon"  # chisquare | jensenshannon | psi
     p_value = 0.01                      # guard for the effect-size tests (1.0 turns it off)
+    correction = "holm"                 # holm | none: family-wise correction over the columns
     drift_share = 0.5                   # dataset drifts when this share of columns drifts
     [drift.thresholds]                  # per test; missing tests keep their default
     psi = 0.25
@@ -88,6 +137,7 @@ Configuration (``DriftRules.from_mapping``), e.g. from TOML::
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -101,12 +151,12 @@ from modelbook.errors import ConfigError, DataError
 from modelbook.stats.profile import (
     ColumnProfile,
     TableProfile,
-    _edges_from_quantiles,
     _hist_sorted,
     _is_integer_like,
     _kind,
     _numeric_values,
     _quantiles_sorted,
+    _reference_edges_sorted,
     _split_sorted,
     _value_counts,
 )
@@ -119,6 +169,7 @@ __all__ = [
     "DriftRules",
     "drift_exact",
     "drift_from_profiles",
+    "holm_levels",
 ]
 
 NUMERIC_TESTS = ("ks", "wasserstein", "psi", "jensenshannon")
@@ -168,16 +219,41 @@ class ColumnDrift:
     bin_labels: tuple[str, ...] = ()
     source: str = "profiles"  # "profiles" or "raw"
     tested: bool = True
+    #: One line explaining the decision in words, e.g. "effect 0.19 ≥ 0.05 but p = 0.31
+    #: (≥ 0.0017 after Holm over 30 columns): not significant at 171 rows".
+    verdict: str = ""
+    #: The significance level this column's p-value was held to, after the family-wise
+    #: (Holm) correction over the tested columns of one comparison; None when not tested.
+    p_threshold: float | None = None
 
 
 @dataclass(frozen=True)
 class DatasetDrift:
-    """Per-column verdicts and the dataset verdict (share of drifted tested columns)."""
+    """Per-column verdicts and the dataset verdict (share of drifted tested columns).
+
+    ``correction`` names the family-wise correction applied to the tested columns' p-values
+    ("holm", or "none": also what results stored before the correction existed read back as).
+    """
 
     columns: tuple[ColumnDrift, ...]
     drifted_share: float
     share_threshold: float
     drifted: bool
+    correction: str = "none"
+
+    @property
+    def family(self) -> int:
+        """Number of columns whose verdict rests on a p-value: the family corrected together
+        (every tested column, unless the p-value guard is off)."""
+        return sum(_in_family(c) for c in self.columns)
+
+    @property
+    def correction_note(self) -> str:
+        """The correction in words, to state once per table: "p-values Holm-corrected over 64
+        columns"; empty when nothing was corrected (one column, or correction "none")."""
+        if self.correction == "holm" and self.family > 1:
+            return f"p-values Holm-corrected over {self.family} columns"
+        return ""
 
     def column(self, name: str) -> ColumnDrift:
         for c in self.columns:
@@ -188,6 +264,13 @@ class DatasetDrift:
     @property
     def drifted_columns(self) -> tuple[str, ...]:
         return tuple(c.column for c in self.columns if c.drifted)
+
+
+def _in_family(c: ColumnDrift) -> bool:
+    """Whether a column's decision used its p-value (the guard off sets the level to 1)."""
+    if not c.tested or c.p_threshold is None:
+        return False
+    return c.test in P_VALUE_TESTS or c.p_threshold < 1.0
 
 
 # --------------------------------------------------------------------------- rules
@@ -202,7 +285,16 @@ class ColumnRule:
     skip: bool = False
 
 
-_RULE_KEYS = ("numeric_test", "categorical_test", "thresholds", "p_value", "drift_share", "columns")
+_RULE_KEYS = (
+    "numeric_test",
+    "categorical_test",
+    "thresholds",
+    "p_value",
+    "correction",
+    "drift_share",
+    "columns",
+)
+CORRECTIONS = ("holm", "none")
 _COLUMN_KEYS = ("test", "threshold", "skip")
 
 
@@ -239,6 +331,7 @@ class DriftRules:
     p_value: float = 0.01
     drift_share: float = 0.5
     columns: Mapping[str, ColumnRule] = field(default_factory=dict)
+    correction: str = "holm"
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> DriftRules:
@@ -263,6 +356,7 @@ class DriftRules:
             thresholds[name] = _number(value, f"thresholds.{name}", low=0.0, high=high)
         p_value = _number(config.get("p_value", 0.01), "p_value", low=0.0, high=1.0)
         share = _number(config.get("drift_share", 0.5), "drift_share", low=0.0, high=1.0)
+        correction = _test_name(config.get("correction", "holm"), "correction", CORRECTIONS)
         columns: dict[str, ColumnRule] = {}
         raw_columns = config.get("columns", {})
         if not isinstance(raw_columns, Mapping):
@@ -290,10 +384,15 @@ class DriftRules:
             p_value=p_value,
             drift_share=share,
             columns=columns,
+            correction=correction,
         )
 
-    def choose(self, column: str, kind: str, rows: tuple[int, int]) -> tuple[str, float, str]:
-        """Test, threshold and the one-sentence reason for one column."""
+    def choose(self, column: str, kind: str) -> tuple[str, float, str]:
+        """Test, threshold and the one-sentence reason for one column.
+
+        The reason depends only on the test and where it came from, so that columns sharing a
+        test share the sentence (a report states it once per test).
+        """
         rule = self.columns.get(column, ColumnRule())
         numeric = kind in _NUMERIC_KINDS
         allowed = NUMERIC_TESTS if numeric else CATEGORICAL_TESTS
@@ -306,23 +405,29 @@ class DriftRules:
             )
         threshold = rule.threshold if rule.threshold is not None else self.thresholds[test]
         origin = "configured for this column" if rule.test else f"default for {kind} columns"
-        n = f"{rows[0]:,} reference and {rows[1]:,} current values"
+        if self.correction == "holm":
+            family = ", Holm-corrected over the columns tested together"
+        else:
+            family = ", not corrected for the number of columns"
         if test in P_VALUE_TESTS:
-            why = f"drifts when p < {threshold:g}"
+            why = f"drifts when p < {threshold:g}{family}"
+        elif self.p_value >= 1.0:
+            why = f"effect size, drifts when ≥ {threshold:g}; no p-value guard"
         else:
             guard = "KS" if numeric else "chi-square"
             why = (
                 f"effect size, drifts when ≥ {threshold:g} and the {guard} test gives "
-                f"p < {self.p_value:g} (the p-value guards small samples, the effect size "
-                "large ones)"
+                f"p < {self.p_value:g}{family} (the p-value guards small samples, the effect "
+                "size large ones)"
             )
-        return test, threshold, f"{_TEST_TITLES[test]} ({origin}; {why}) on {n}."
+        return test, threshold, f"{_TEST_TITLES[test]} ({origin}; {why})."
 
 
 _TEST_TITLES = {
     "ks": "Kolmogorov–Smirnov test",
     "chisquare": "Chi-square test",
-    "wasserstein": "Normalised Wasserstein distance",
+    "wasserstein": "Wasserstein distance ÷ √((s_ref² + s_cur²)/2), the two samples' RMS "
+    "standard deviation",
     "psi": "Population stability index",
     "jensenshannon": "Jensen–Shannon distance",
 }
@@ -411,8 +516,12 @@ def _supports(
     """Where each bin's values can lie: the bin ∩ [lo, hi] (∩ integers below the next edge)."""
     a = np.concatenate(([-np.inf], edges))
     b = np.concatenate((edges, [np.inf]))
+    # Bins are half-open: the largest value a bin can hold is the one just below its end
+    # (so a reference value's own bin [v, v⁺) is the single point v).
     if integer:
         b = np.where(np.isfinite(b), np.ceil(b) - 1.0, b)
+    else:
+        b = np.where(np.isfinite(b), np.nextafter(b, -np.inf), b)
     start = np.clip(a, lo, hi)
     end = np.maximum(np.clip(b, lo, hi), start)
     return start, end
@@ -425,7 +534,8 @@ def _binned_cdf(
     width = end - start
     g = grid[:, None]
     safe = np.where(width > 0, width, 1.0)
-    frac = np.clip((g - start) / safe, 0.0, 1.0)
+    with np.errstate(over="ignore"):  # a bin one float wide: the quotient saturates, then clips
+        frac = np.clip((g - start) / safe, 0.0, 1.0)
     right = np.where(width > 0, frac, g >= start) @ p
     left = np.where(width > 0, frac, g > start) @ p
     return np.asarray(left, dtype=np.float64), np.asarray(right, dtype=np.float64)
@@ -464,14 +574,41 @@ def _binned_wasserstein(
     return float(np.sum(area)), bound
 
 
+def _ks_binned_bound(
+    edges: FloatArray,
+    r: npt.NDArray[Any],
+    c: npt.NDArray[Any],
+    r_range: tuple[float, float],
+    c_range: tuple[float, float],
+    *,
+    integer: bool = False,
+) -> float:
+    """Bound on KS_exact − KS_binned: the largest mass of a bin whose support is not one point.
+
+    Between two edges a CDF moves by at most its bin's mass, and not at all past the one value
+    of a point bin (a reference value's own bin ``[v, v⁺)``, a unit bin of an integer column).
+    """
+    pr, pc = _proportions(r), _proportions(c)
+    rs, re = _supports(edges, *r_range, integer=integer)
+    cs, ce = _supports(edges, *c_range, integer=integer)
+    spread = np.maximum(np.where(re > rs, pr, 0.0), np.where(ce > cs, pc, 0.0))
+    return float(np.max(spread)) if len(spread) else 0.0
+
+
 def _is_int_type(arrow_type: str) -> bool:
     return arrow_type.startswith(("int", "uint"))
 
 
-def _norm_scale(std: float | None, mean: float | None) -> float:
-    if std is not None and std > 0 and math.isfinite(std):
-        return std
-    return max(abs(mean or 0.0), 1.0)
+def _norm_scale(ref_std: float | None, cur_std: float | None, ref_mean: float | None) -> float:
+    """What the Wasserstein distance is divided by: √((s_ref² + s_cur²) / 2) (module doc).
+
+    A standard deviation that is not known (fewer than two values) counts as 0; when both are
+    0 (two constant columns) the scale is max(|reference mean|, 1).
+    """
+    a = ref_std if ref_std is not None and math.isfinite(ref_std) else 0.0
+    b = cur_std if cur_std is not None and math.isfinite(cur_std) else 0.0
+    scale = math.sqrt((a * a + b * b) / 2.0)
+    return scale if scale > 0 else max(abs(ref_mean or 0.0), 1.0)
 
 
 # --------------------------------------------------------------------------- verdicts
@@ -482,7 +619,6 @@ def _verdict(
     column: str,
     kind: str,
     rules: DriftRules,
-    rows: tuple[int, int],
     stats: dict[str, float],
     p_value: float,
     ref_counts: npt.NDArray[Any],
@@ -491,21 +627,16 @@ def _verdict(
     labels: tuple[str, ...] = (),
     source: str,
 ) -> ColumnDrift:
-    test, threshold, reason = rules.choose(column, kind, rows)
-    if test in P_VALUE_TESTS:
-        statistic = stats[test]
-        drifted = p_value < threshold
-    else:
-        statistic = stats[test]
-        drifted = statistic >= threshold and p_value < rules.p_value
-    return ColumnDrift(
+    """One column's result, decided at the uncorrected level; :func:`_dataset` applies Holm."""
+    test, threshold, reason = rules.choose(column, kind)
+    c = ColumnDrift(
         column=column,
         kind=kind,
         test=test,
-        statistic=statistic,
+        statistic=stats[test],
         threshold=threshold,
         p_value=p_value,
-        drifted=bool(drifted),
+        drifted=False,
         reason=reason,
         stats=stats,
         reference_counts=tuple(int(v) for v in ref_counts),
@@ -514,6 +645,76 @@ def _verdict(
         bin_labels=labels,
         source=source,
     )
+    return _decide(c, _alpha(c, rules), family=1, rules=rules)
+
+
+def _alpha(c: ColumnDrift, rules: DriftRules) -> float:
+    """Family-wise significance level of a column's p-value test (before the correction)."""
+    return c.threshold if c.test in P_VALUE_TESTS else rules.p_value
+
+
+def _fmt(x: float) -> str:
+    """A number for a verdict line: 2 significant digits, exponents without padding (1e-9)."""
+    if x == 0 or not math.isfinite(x):
+        return f"{x:g}"
+    if abs(x) >= 1e-3:
+        return f"{x:.2g}"
+    mantissa, exponent = f"{x:.1e}".split("e")
+    mantissa = mantissa.removesuffix(".0")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def _decide(c: ColumnDrift, level: float, *, family: int, rules: DriftRules) -> ColumnDrift:
+    """The verdict at the per-column significance ``level`` (Holm-adjusted in a family > 1)."""
+    p = 1.0 if c.p_value is None else c.p_value
+    n = f"{sum(c.current_counts):,}"
+    if family > 1 and rules.correction == "holm":
+        after = f" after Holm over {family} columns"
+    else:
+        after = ""
+    if c.test in P_VALUE_TESTS:
+        significant = p < level
+        if significant:
+            words = f"p = {_fmt(p)} < {_fmt(level)}{after}: drifted"
+        else:
+            words = f"p = {_fmt(p)} ≥ {_fmt(level)}{after}: not significant at {n} rows"
+        return dataclasses.replace(c, drifted=significant, p_threshold=level, verdict=words)
+    effect = f"effect {_fmt(c.statistic)}"
+    if not c.statistic >= c.threshold:
+        words = f"{effect} < {_fmt(c.threshold)}: no drift"
+        return dataclasses.replace(c, drifted=False, p_threshold=level, verdict=words)
+    if rules.p_value >= 1.0:
+        words = f"{effect} ≥ {_fmt(c.threshold)} (no p-value guard): drifted"
+        return dataclasses.replace(c, drifted=True, p_threshold=1.0, verdict=words)
+    if p < level:
+        words = f"{effect} ≥ {_fmt(c.threshold)} and p = {_fmt(p)} < {_fmt(level)}{after}: drifted"
+        return dataclasses.replace(c, drifted=True, p_threshold=level, verdict=words)
+    words = (
+        f"{effect} ≥ {_fmt(c.threshold)} but p = {_fmt(p)} (≥ {_fmt(level)}{after}): "
+        f"not significant at {n} rows"
+    )
+    return dataclasses.replace(c, drifted=False, p_threshold=level, verdict=words)
+
+
+def holm_levels(p_values: Sequence[float], alphas: Sequence[float]) -> list[float]:
+    """Per-test significance levels of Holm's step-down procedure (reject test i iff p_i < level_i).
+
+    Sort the m p-values ascending; the test ranked k (1-based) is compared with
+    α_k / (m − k + 1), and the procedure stops at the first test that is not rejected: that
+    test and every later one keep the level at which it stopped, which their p-values (no
+    smaller) cannot pass. With equal α this controls the probability of *any* false rejection
+    among the m tests at α, whatever their dependence (Holm 1979). Ties are ranked by position.
+    """
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: (p_values[i], i))
+    levels = [0.0] * m
+    stop: float | None = None
+    for k, i in enumerate(order):
+        level = alphas[i] / (m - k)
+        if stop is None and not p_values[i] < level:
+            stop = level
+        levels[i] = level if stop is None else stop
+    return levels
 
 
 def _untested(column: str, kind: str, why: str, source: str) -> ColumnDrift:
@@ -531,27 +732,37 @@ def _untested(column: str, kind: str, why: str, source: str) -> ColumnDrift:
         current_counts=(),
         source=source,
         tested=False,
+        verdict=f"not tested: {why}",
     )
 
 
 def _dataset(columns: list[ColumnDrift], rules: DriftRules) -> DatasetDrift:
-    tested = [c for c in columns if c.tested]
-    share = sum(c.drifted for c in tested) / len(tested) if tested else 0.0
+    tested = [i for i, c in enumerate(columns) if c.tested]
+    family = [i for i in tested if _in_family(columns[i])]
+    if len(family) > 1 and rules.correction == "holm":
+        ps = [1.0 if columns[i].p_value is None else columns[i].p_value for i in family]
+        alphas = [_alpha(columns[i], rules) for i in family]
+        for i, level in zip(family, holm_levels(ps, alphas), strict=True):  # type: ignore[arg-type]
+            columns[i] = _decide(columns[i], level, family=len(family), rules=rules)
+    share = sum(columns[i].drifted for i in tested) / len(tested) if tested else 0.0
     return DatasetDrift(
         columns=tuple(columns),
         drifted_share=share,
         share_threshold=rules.drift_share,
         drifted=bool(tested) and share >= rules.drift_share,
+        correction=rules.correction,
     )
 
 
-def _numeric_binned_stats(
-    edges: FloatArray, r: npt.NDArray[Any], c: npt.NDArray[Any]
-) -> dict[str, float]:
-    """PSI and JS on reference-decile groups of the fine bins (exact in both modes)."""
+def _numeric_shape_stats(
+    stats: dict[str, float], edges: FloatArray, r: npt.NDArray[Any], c: npt.NDArray[Any]
+) -> float:
+    """Add PSI and JS on reference-decile groups of the fine bins (exact in both modes) to
+    ``stats``; return the p-value of the guard (KS)."""
     cuts = _decile_groups(r)
     rg, cg = _group(r, cuts), _group(c, cuts)
-    return {"psi": _psi(rg, cg), "jensenshannon": _js(rg, cg)}
+    stats.update(psi=_psi(rg, cg), jensenshannon=_js(rg, cg))
+    return stats["ks_p_value"]
 
 
 def _categorical_stats(r: npt.NDArray[Any], c: npt.NDArray[Any]) -> tuple[dict[str, float], float]:
@@ -613,33 +824,25 @@ def _profile_column_drift(ref: ColumnProfile, cur: ColumnProfile, rules: DriftRu
         cdf_r = np.cumsum(r)[:-1] / n1
         cdf_c = np.cumsum(c)[:-1] / n2
         ks = float(np.max(np.abs(cdf_r - cdf_c))) if len(cdf_r) else 0.0
-        ks_bound = float(max(np.max(r) / n1, np.max(c) / n2))
         assert ref.min is not None and ref.max is not None
         assert cur.min is not None and cur.max is not None
-        w, w_bound = _binned_wasserstein(
-            edges,
-            r,
-            c,
-            (ref.min, ref.max),
-            (cur.min, cur.max),
-            integer=_is_int_type(ref.arrow_type) and _is_int_type(cur.arrow_type),
-        )
-        scale = _norm_scale(ref.std, ref.mean)
-        p = _ks_pvalue(ks, n1, n2)
+        ranges = (ref.min, ref.max), (cur.min, cur.max)
+        integer = _is_int_type(ref.arrow_type) and _is_int_type(cur.arrow_type)
+        w, w_bound = _binned_wasserstein(edges, r, c, *ranges, integer=integer)
+        scale = _norm_scale(ref.std, cur.std, ref.mean)
         stats = {
             "ks": ks,
-            "ks_p_value": p,
-            "ks_error_bound": ks_bound,
+            "ks_p_value": _ks_pvalue(ks, n1, n2),
+            "ks_error_bound": _ks_binned_bound(edges, r, c, *ranges, integer=integer),
             "wasserstein": w / scale,
             "wasserstein_raw": w,
             "wasserstein_error_bound": w_bound / scale,
-            **_numeric_binned_stats(edges, r, c),
         }
+        p = _numeric_shape_stats(stats, edges, r, c)
         return _verdict(
             column=name,
             kind=kind,
             rules=rules,
-            rows=(n1, n2),
             stats=stats,
             p_value=p,
             ref_counts=r,
@@ -683,7 +886,6 @@ def _profile_column_drift(ref: ColumnProfile, cur: ColumnProfile, rules: DriftRu
         column=name,
         kind=kind,
         rules=rules,
-        rows=(n1, n2),
         stats=stats,
         p_value=p,
         ref_counts=r,
@@ -751,23 +953,24 @@ def _exact_column(
             side = "reference" if len(s1) == 0 else "current data"
             return _untested(name, kind, f"the {side} has no finite values", "raw")
         ks, w = _ks_wasserstein_exact(s1, s2)
-        p = _ks_pvalue(ks, len(s1), len(s2))
-        std = float(np.std(s1, ddof=1)) if len(s1) > 1 else None
-        scale = _norm_scale(std, float(np.mean(s1)))
-        edges = _edges_from_quantiles(_quantiles_sorted(s1), integer=_is_integer_like(rc.type))
+        sd1 = float(np.std(s1, ddof=1)) if len(s1) > 1 else None
+        sd2 = float(np.std(s2, ddof=1)) if len(s2) > 1 else None
+        scale = _norm_scale(sd1, sd2, float(np.mean(s1)))
+        edges = _reference_edges_sorted(
+            s1, _quantiles_sorted(s1), integer=_is_integer_like(rc.type)
+        )
         r, c = _hist_sorted(s1, edges), _hist_sorted(s2, edges)
         stats = {
             "ks": ks,
-            "ks_p_value": p,
+            "ks_p_value": _ks_pvalue(ks, len(s1), len(s2)),
             "wasserstein": w / scale,
             "wasserstein_raw": w,
-            **_numeric_binned_stats(edges, r, c),
         }
+        p = _numeric_shape_stats(stats, edges, r, c)
         return _verdict(
             column=name,
             kind=kind,
             rules=rules,
-            rows=(len(s1), len(s2)),
             stats=stats,
             p_value=p,
             ref_counts=r,
@@ -788,7 +991,6 @@ def _exact_column(
         column=name,
         kind=kind,
         rules=rules,
-        rows=(int(r.sum()), int(c.sum())),
         stats=stats,
         p_value=p,
         ref_counts=r,
