@@ -28,20 +28,27 @@ EXIT_ERROR = 3
 
 EXIT_CODES = f"""exit codes:
   {EXIT_OK}  ok
-  {EXIT_ALERT}  a monitor run raised an alert (monitor; run with --fail-on-alert)
+  {EXIT_ALERT}  a monitor run raised an alert (monitor; run with --fail-on-alert), or check
+     found something broken
   {EXIT_USAGE}  usage: bad arguments, an invalid name or reference, or invalid settings
-  {EXIT_ERROR}  error: the command could not complete (not found, registry busy, a notebook
-     cell failed, a monitor run errored, ...); the message is on stderr
+  {EXIT_ERROR}  error: the command could not complete (not found, no registry at the path,
+     registry busy or damaged, a notebook cell failed, a monitor run errored, ...); the
+     message is on stderr
 
 Every verb takes --json (stable JSON on stdout; on failure {{"error": {{...}}}}) and
 --registry PATH (default: $MODELBOOK_HOME, else the nearest .modelbook/ folder)."""
 
 # Errors that mean "fix the command or its settings": exit 2, like argparse's own errors.
+# Usage problems found after parsing are ConfigErrors too, so --json always names a public class.
 _USAGE_ERRORS: tuple[type[ModelbookError], ...] = (InvalidNameError, ConfigError)
 
 
-class _UsageError(Exception):
-    """A usage problem found after parsing (exit 2)."""
+class _ArgumentError(SystemExit):
+    """argparse rejected the command line (exit 2); carries the message for --json."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(EXIT_USAGE)
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -118,9 +125,9 @@ def _cmd_diff(args: argparse.Namespace) -> _Outcome:
 def _data_file(path: str, flag: str) -> str:
     data = Path(path).expanduser()
     if data.suffix.lower() not in {".parquet", ".pq", ".csv", ".tsv"}:
-        raise _UsageError(f"{flag} {path} must be a .parquet or .csv file.")
+        raise ConfigError(f"{flag} {path} must be a .parquet or .csv file.")
     if not data.is_file():
-        raise _UsageError(f"{flag} {path} does not exist.")
+        raise ConfigError(f"{flag} {path} does not exist.")
     return str(data)
 
 
@@ -144,6 +151,11 @@ def _cmd_gc(args: argparse.Namespace) -> _Outcome:
     return _Outcome(_api().gc(grace_seconds=args.grace, registry=args.registry))
 
 
+def _cmd_check(args: argparse.Namespace) -> _Outcome:
+    report = _api().check(registry=args.registry)
+    return _Outcome(report, code=EXIT_OK if report.ok else EXIT_ALERT)
+
+
 def _cmd_history(args: argparse.Namespace) -> _Outcome:
     return _Outcome(
         _api().history(args.ref, since=args.since, limit=args.limit, registry=args.registry)
@@ -154,14 +166,14 @@ def _cmd_alias(args: argparse.Namespace) -> _Outcome:
     api = _api()
     if args.history:
         if args.alias:
-            raise _UsageError("alias --history takes at most a NAME, e.g. alias --history churn.")
+            raise ConfigError("alias --history takes at most a NAME, e.g. alias --history churn.")
         return _Outcome(api.alias_history(args.ref, registry=args.registry))
     if args.remove:
         if not args.ref or args.alias:
-            raise _UsageError("alias --remove needs exactly NAME@ALIAS, e.g. churn@staging.")
+            raise ConfigError("alias --remove needs exactly NAME@ALIAS, e.g. churn@staging.")
         return _Outcome(api.unalias(args.ref, registry=args.registry))
     if not args.ref or not args.alias:
-        raise _UsageError(
+        raise ConfigError(
             "alias needs a version and an alias, e.g. modelbook alias churn@3 production."
         )
     return _Outcome(api.alias(args.ref, args.alias, registry=args.registry))
@@ -181,9 +193,20 @@ def _cmd_load(args: argparse.Namespace) -> _Outcome:
     api = _api()
     resolved = api.resolve(args.ref, registry=args.registry)
     output = Path(args.output).expanduser()
+    if output.is_dir():
+        raise ConfigError(f"--output {output} is a folder: name a file in it.")
     if output.exists() and not args.force:
-        raise _UsageError(f"{output} exists: choose another --output or pass --force.")
-    output.parent.mkdir(parents=True, exist_ok=True)
+        raise ConfigError(f"{output} exists: choose another --output or pass --force.")
+    folder = output.parent
+    if not folder.is_dir():
+        if folder.exists():
+            raise ConfigError(f"--output {output}: {folder} is a file, not a folder.")
+        if not args.parents:
+            raise ConfigError(
+                f"--output {output}: the folder {folder} does not exist; create it, or pass "
+                "--parents to create it."
+            )
+        folder.mkdir(parents=True, exist_ok=True)
     if resolved.kind == "dataset":
         fmt = _dataset_format(output)
         source = api.dataset_path(str(resolved), registry=args.registry)
@@ -215,7 +238,7 @@ def _dataset_format(output: Path) -> str:
         return "parquet"
     if suffix == ".csv":
         return "csv"
-    raise _UsageError(f"--output {output} must end in .parquet, .pq or .csv for a dataset.")
+    raise ConfigError(f"--output {output} must end in .parquet, .pq or .csv for a dataset.")
 
 
 def _write_model(api: Any, resolved: Any, output: Path, *, trust: bool, registry: Any) -> str:
@@ -231,7 +254,7 @@ def _write_model(api: Any, resolved: Any, output: Path, *, trust: bool, registry
     model = api.load(str(resolved), trust=trust, registry=registry)
     if flavor == "xgboost":
         if output.suffix.lower() not in {".json", ".ubj"}:
-            raise _UsageError(f"--output {output} must end in .json or .ubj for an XGBoost model.")
+            raise ConfigError(f"--output {output} must end in .json or .ubj for an XGBoost model.")
         model.save_model(str(output))
     elif flavor == "lightgbm":
         booster = getattr(model, "booster_", model)
@@ -261,11 +284,11 @@ def _cmd_monitor(args: argparse.Namespace) -> _Outcome:
         try:
             options["rules"] = json.loads(args.rules)
         except ValueError as exc:
-            raise _UsageError(
+            raise ConfigError(
                 f"--rules is not JSON ({exc}): write e.g. '{{\"drift\": {{}}}}'."
             ) from None
         if not isinstance(options["rules"], dict):
-            raise _UsageError("--rules must be a JSON object shaped like [tool.modelbook.monitor].")
+            raise ConfigError("--rules must be a JSON object shaped like [tool.modelbook.monitor].")
     from modelbook.capture.context import ENV_SOURCE
     from modelbook.scheduled import environ
 
@@ -289,7 +312,7 @@ def _cmd_run(args: argparse.Namespace) -> _Outcome:
         parameters[key] = value
     for key in parameters:
         if not key.isidentifier():
-            raise _UsageError(f"parameter name {key!r} is not a valid Python name.")
+            raise ConfigError(f"parameter name {key!r} is not a valid Python name.")
     result = run_notebook(
         args.notebook,
         parameters=parameters,
@@ -322,7 +345,8 @@ def _cmd_run(args: argparse.Namespace) -> _Outcome:
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self._print_message(f"{self.prog}: error: {message} (see {self.prog} --help)\n", sys.stderr)
+        raise _ArgumentError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 
 def _since(text: str) -> str:
@@ -391,6 +415,9 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write")
     load.add_argument("--trust", action="store_true", help="allow untrusted (pickled) content")
     load.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    load.add_argument(
+        "--parents", action="store_true", help="create FILE's folder if it does not exist"
+    )
     alias = verb("alias", "point ALIAS at REF (churn@3 production), remove one, or show history")
     alias.add_argument("ref", nargs="?")
     alias.add_argument("alias", nargs="?")
@@ -409,8 +436,12 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("ref")
     history.add_argument("--since", type=_since, help="only runs newer than 30d, 12h, 2w, a date")
     history.add_argument("--limit", type=_positive, help="only the newest N runs")
-    gc = verb("gc", "remove artifact files no version references")
-    gc.add_argument("--grace", type=float, default=3600.0, help="keep files newer than this (s)")
+    gc = verb("gc", "remove artifact files no version references (safe while others write)")
+    gc.add_argument(
+        "--grace", type=float, default=3600.0, metavar="S",
+        help="keep unreferenced files younger than S seconds (default 3600; 0: none)",
+    )  # fmt: skip
+    verb("check", "verify every artifact file's hash and every reference; exit 1 if broken")
     verb("where", "print the registry folder in use")
     env = verb("env", "the environment recorded with a model, as pip requirements")
     env.add_argument("ref")
@@ -451,6 +482,7 @@ _COMMANDS: Mapping[str, Callable[[argparse.Namespace], _Outcome]] = {
     "monitor": _cmd_monitor,
     "history": _cmd_history,
     "gc": _cmd_gc,
+    "check": _cmd_check,
     "where": _cmd_where,
     "env": _cmd_env,
     "run": _cmd_run,
@@ -462,7 +494,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help, --version, usage errors
+    except _ArgumentError as exc:  # a usage error argparse found; printed on stderr already
+        words = sys.argv[1:] if argv is None else list(argv)
+        if "--json" in words:
+            error = {"type": "ConfigError", "message": exc.message, "exit_code": EXIT_USAGE}
+            print(json.dumps({"error": error}, indent=2))
+        return EXIT_USAGE
+    except SystemExit as exc:  # --help, --version
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     if args.command is None:
         parser.print_help(sys.stderr)
@@ -470,8 +508,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     as_json = bool(args.json)
     try:
         outcome = _COMMANDS[args.command](args)
-    except _UsageError as exc:
-        return _fail(exc, EXIT_USAGE, as_json=as_json)
     except _USAGE_ERRORS as exc:
         return _fail(exc, EXIT_USAGE, as_json=as_json)
     except ModelbookError as exc:

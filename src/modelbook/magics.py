@@ -115,7 +115,11 @@ def _modelbook_parser() -> _Parser:
     diff.add_argument("--on", metavar="EVAL_VAR", help="models: variable with evaluation data")
     diff.add_argument("--trust", action="store_true", help="allow pickled (untrusted) models")
     gc = sub.add_parser("gc", help="remove artifact files no version references")
-    gc.add_argument("--grace", type=float, default=3600.0, help="keep files newer than this (s)")
+    gc.add_argument(
+        "--grace", type=float, default=3600.0, metavar="S",
+        help="keep unreferenced files younger than S seconds (default 3600; 0: none)",
+    )  # fmt: skip
+    sub.add_parser("check", help="verify every artifact file's hash and every reference")
     return parser
 
 
@@ -169,7 +173,7 @@ class ModelbookMagics(Magics):  # type: ignore[misc]
         with _usage_errors():
             return api.register(
                 obj,
-                name=args.name or default_name,
+                name=args.name if args.name is not None else default_name,
                 data=data,
                 target=target,
                 metrics=self._metrics(args.metrics),
@@ -261,7 +265,7 @@ class ModelbookMagics(Magics):  # type: ignore[misc]
 
     @line_magic  # type: ignore[misc]
     def modelbook(self, line: str) -> Any:
-        """%modelbook use|where|ls|show|load|alias|env|history|diff|gc ... (see %modelbook --help)"""
+        """%modelbook use|where|ls|show|load|alias|env|history|diff|gc|check ... (--help)"""
         args = self._parse(MODELBOOK, line)
         if args is None:
             return None
@@ -273,10 +277,10 @@ class ModelbookMagics(Magics):  # type: ignore[misc]
             return handler(args)
 
     def _cmd_use(self, args: argparse.Namespace) -> None:
-        print(f"modelbook registry: {api.use(args.path)}")
+        print(f"modelbook registry: {_described(api.use(args.path))}")
 
     def _cmd_where(self, args: argparse.Namespace) -> None:
-        print(f"modelbook registry: {api.where()}")
+        print(f"modelbook registry: {_described(api.where())}")
 
     def _cmd_ls(self, args: argparse.Namespace) -> Any:
         return api.ls(args.name)
@@ -318,6 +322,17 @@ class ModelbookMagics(Magics):  # type: ignore[misc]
 
     def _cmd_gc(self, args: argparse.Namespace) -> Any:
         return api.gc(grace_seconds=args.grace)
+
+    def _cmd_check(self, args: argparse.Namespace) -> Any:
+        return api.check()
+
+
+def _described(home: Any) -> str:
+    if home is None:
+        return f"{api.where()} (found as usual: MODELBOOK_HOME, else the nearest .modelbook/)"
+    if (home / "registry.duckdb").exists():
+        return str(home)
+    return f"{home} (no registry there yet: the first %register creates it)"
 
 
 def _tags(pairs: Sequence[str]) -> dict[str, str]:

@@ -34,8 +34,8 @@ def test_entry_point_and_python_m() -> None:
         assert done.returncode == EXIT_OK
         assert "exit codes:" in done.stdout
         assert "1  a monitor run raised an alert" in done.stdout
-        for verb in ("ls", "show", "diff", "load", "alias", "monitor", "history", "gc", "where",
-                     "env", "run"):  # fmt: skip
+        for verb in ("ls", "show", "diff", "load", "alias", "monitor", "history", "gc", "check",
+                     "where", "env", "run"):  # fmt: skip
             assert f"    {verb}" in done.stdout
 
 
@@ -97,10 +97,17 @@ def test_ls_and_show(cli: CliRunner, churn: Churn) -> None:
 
 def test_registry_flag_wins_over_environment(cli: CliRunner, churn: Churn, tmp_path: Path) -> None:
     empty = tmp_path / "empty"
+    message = (
+        f"no registry at {empty} (the folder does not exist): check the path (--registry, "
+        "MODELBOOK_HOME or `%modelbook use`); the first registration creates a registry there."
+    )
     done = cli("ls", "--registry", str(empty), "--json")
-    assert _json(done)["rows"] == []
-    done = cli("ls", "--json", env={"MODELBOOK_HOME": str(empty)}, cwd=tmp_path)
-    assert _json(done)["rows"] == []
+    assert done.returncode == EXIT_ERROR
+    assert _json(done) == {
+        "error": {"type": "NotFoundError", "message": message, "exit_code": EXIT_ERROR}
+    }
+    done = cli("ls", env={"MODELBOOK_HOME": str(empty)}, cwd=tmp_path)
+    assert (done.returncode, done.stderr) == (EXIT_ERROR, f"modelbook: {message}\n")
     assert len(_json(cli("--registry", str(churn.home), "ls", "--json"))["rows"]) == 2
 
 
@@ -258,3 +265,133 @@ def test_main_in_process_returns_codes(churn: Churn, capsys: pytest.CaptureFixtu
     assert main(["--version"]) == EXIT_OK
     assert capsys.readouterr().out.startswith("modelbook 0.1.0")
     assert main(["history", "churn", "--limit", "x"]) == EXIT_USAGE
+
+
+# -- issue 10: registry paths, check, load --parents, public error names --------------------------
+
+
+@pytest.mark.parametrize("verb", [["ls"], ["where"], ["alias", "--history"], ["gc"], ["check"]])
+def test_a_file_as_registry_exits_2(
+    verb: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "hostname"
+    path.write_text("box\n")
+    done = _inproc(capsys, "--registry", str(path), *verb)
+    assert done.returncode == EXIT_USAGE
+    assert done.stderr == (
+        f"modelbook: the registry path {path} is a file, not a folder: pass the folder that "
+        "holds registry.duckdb, or a new folder to create one.\n"
+    )
+    assert done.stdout == ""
+
+
+@pytest.mark.parametrize("verb", [["ls"], ["alias", "--history"], ["gc"], ["check"]])
+def test_reading_a_missing_registry_exits_3(
+    verb: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "nonexistent" / "dir"
+    done = _inproc(capsys, "--registry", str(home), *verb)
+    assert done.returncode == EXIT_ERROR
+    assert done.stderr == (
+        f"modelbook: no registry at {home} (the folder does not exist): check the path "
+        "(--registry, MODELBOOK_HOME or `%modelbook use`); the first registration creates a "
+        "registry there.\n"
+    )
+    assert not home.exists()
+
+
+def test_alias_history_of_an_unknown_name_exits_3(
+    churn: Churn, capsys: pytest.CaptureFixture[str]
+) -> None:
+    done = _inproc(capsys, "alias", "--history", "nosuch")
+    assert done.returncode == EXIT_ERROR
+    assert done.stderr == (
+        "modelbook: no model or dataset named 'nosuch'; registered: churn, churn-training.\n"
+    )
+
+
+@pytest.mark.parametrize("grace", ["-1", "nan"])
+def test_gc_refuses_a_bad_grace(
+    grace: str, churn: Churn, capsys: pytest.CaptureFixture[str]
+) -> None:
+    done = _inproc(capsys, "gc", "--grace", grace, "--json")
+    assert done.returncode == EXIT_USAGE
+    message = (
+        "grace_seconds must be a number of seconds >= 0 (0 removes all garbage now), "
+        f"not {float(grace)!r}."
+    )
+    assert json.loads(done.stdout) == {
+        "error": {"type": "ConfigError", "message": message, "exit_code": EXIT_USAGE}
+    }
+
+
+def test_check_verb(cli: CliRunner, churn: Churn, capsys: pytest.CaptureFixture[str]) -> None:
+    done = cli("check", "--json")
+    assert done.returncode == EXIT_OK, done.stderr
+    report = _json(done)
+    assert report["ok"] is True and report["problems"] == [] and report["files_checked"] == 2
+    blob = next(p for p in (churn.home / "objects").glob("??/*"))
+    blob.write_bytes(b"bit rot")
+    done = _inproc(capsys, "check")
+    assert done.returncode == EXIT_ALERT
+    assert done.stdout.startswith(
+        f"registry {churn.home}: BROKEN, 1 problem\n  BROKEN blob.corrupt: "
+    )
+
+
+def test_damaged_metadata_exits_3_with_its_message(cli: CliRunner, churn: Churn) -> None:
+    db = churn.home / "registry.duckdb"
+    with open(db, "r+b") as handle:
+        handle.write(bytes(64 * 1024))  # the header: no longer a DuckDB file
+    done = cli("ls")
+    assert done.returncode == EXIT_ERROR
+    assert done.stderr.startswith(f"modelbook: the registry's metadata file {db} is damaged (")
+    assert "internal error" not in done.stderr and "Traceback" not in done.stderr
+    done = cli("check", "--json")
+    assert done.returncode == EXIT_ALERT
+    report = _json(done)
+    assert report["metadata"] == "damaged" and report["recovery"].startswith("Restore")
+
+
+def test_load_refuses_a_missing_folder_unless_parents(
+    churn: Churn, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "nonexistent" / "deeper" / "x.skops"
+    done = _inproc(capsys, "load", "churn", "--output", str(out), "--json")
+    assert done.returncode == EXIT_USAGE
+    message = (
+        f"--output {out}: the folder {out.parent} does not exist; create it, or pass --parents "
+        "to create it."
+    )
+    assert json.loads(done.stdout) == {
+        "error": {"type": "ConfigError", "message": message, "exit_code": EXIT_USAGE}
+    }
+    assert not (tmp_path / "nonexistent").exists()
+    done = _inproc(capsys, "load", "churn", "--output", str(out), "--parents")
+    assert done.returncode == EXIT_OK and out.is_file()
+    done = _inproc(capsys, "load", "churn", "--output", str(tmp_path))
+    assert (done.returncode, done.stderr) == (
+        EXIT_USAGE,
+        f"modelbook: --output {tmp_path} is a folder: name a file in it.\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["show"], "modelbook show: the following arguments are required: ref (see modelbook show --help)"),
+        (["alias", "churn@1"], "alias needs a version and an alias, e.g. modelbook alias churn@3 production."),
+        (["monitor", "churn", "--data", "batch.xlsx"], "--data batch.xlsx must be a .parquet or .csv file."),
+    ],
+)  # fmt: skip
+def test_json_errors_name_public_classes(
+    args: list[str], message: str, churn: Churn, capsys: pytest.CaptureFixture[str]
+) -> None:
+    done = _inproc(capsys, *args, "--json")
+    assert done.returncode == EXIT_USAGE
+    assert json.loads(done.stdout) == {
+        "error": {"type": "ConfigError", "message": message, "exit_code": EXIT_USAGE}
+    }
+    import modelbook
+
+    assert hasattr(modelbook, json.loads(done.stdout)["error"]["type"])

@@ -139,7 +139,7 @@ def test_mimebundle_html_and_json(two_versions: Churn) -> None:
     html = bundle["text/html"]
     assert "<script" not in html
     assert html.count("<tr>") == 6  # header + five runs
-    assert '<span class="alert">alert</span>' in html and '<span class="error">error</span>' in html
+    assert ">ALERT</span>" in html and ">ERROR</span>" in html
     assert "monitor history of model churn (all versions)" in html
     data = bundle[MIME_TYPE]
     assert data["type"] == "history" and data["version"] == 1

@@ -134,3 +134,82 @@ def test_kill_9_at_random_points_leaves_registry_consistent(registry: Path) -> N
         mb.load(latest.ref)
     leftovers = list((registry / "objects" / "tmp").iterdir())
     assert leftovers == []
+
+
+# -- gc while others register (issue 10, item 1) ---------------------------------------------------
+
+# How long writers and gc run against each other; MODELBOOK_TEST_GC_SECONDS=600 for a soak.
+GC_SECONDS = float(os.environ.get("MODELBOOK_TEST_GC_SECONDS", "60"))
+
+GC_WRITER = textwrap.dedent(
+    """
+    import sys, time
+    import numpy as np
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+    import modelbook as mb
+
+    worker, seconds = int(sys.argv[1]), float(sys.argv[2])
+    rng = np.random.default_rng(worker)
+    print("ready", flush=True)
+    deadline = time.monotonic() + seconds
+    i = 0
+    while time.monotonic() < deadline:
+        frame = pd.DataFrame({"a": rng.normal(size=4000), "b": rng.choice(["x", "y"], 4000)})
+        mb.register(frame, name=f"ds{worker}")
+        if i % 5 == 4:  # identical data: returns the stored version, writes nothing
+            assert mb.register(frame, name=f"ds{worker}").reused
+        if i % 3 == 0:
+            y = pd.Series((frame["a"] > 0).astype(int).to_numpy(), name="y")
+            model = LogisticRegression(C=1.0 + i).fit(frame[["a"]], y)
+            mb.register(model, name=f"model{worker}", data=frame[["a"]], target=y)
+        i += 1
+    print(i, flush=True)
+    """
+)
+
+# gc as often as it can while leaving the writers a turn at the lock (a pause of up to 0.1 s):
+# thousands of times harsher than a nightly `modelbook gc`.
+GC_LOOP = textwrap.dedent(
+    """
+    import random, sys, time
+    import modelbook as mb
+
+    seconds = float(sys.argv[1])
+    deadline = time.monotonic() + seconds
+    runs = removed = 0
+    while time.monotonic() < deadline:
+        time.sleep(random.uniform(0, 0.1))
+        try:
+            report = mb.gc(grace_seconds=0)
+        except mb.NotFoundError:  # the first registration has not created the registry yet
+            continue
+        runs += 1
+        removed += report.removed_files
+    print(runs, removed, flush=True)
+    """
+)
+
+
+def test_gc_at_grace_0_never_loses_what_writers_commit(registry: Path) -> None:
+    """Two writers register datasets and models in a loop while gc runs at grace 0."""
+    writers = [_spawn(GC_WRITER, str(w), str(GC_SECONDS), home=registry) for w in range(2)]
+    for proc in writers:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    collector = _spawn(GC_LOOP, str(GC_SECONDS), home=registry)
+    outputs = []
+    for proc in [*writers, collector]:
+        out, err = proc.communicate(timeout=GC_SECONDS + 300)
+        assert proc.returncode == 0, err
+        assert "Error" not in err and "Traceback" not in err, err
+        outputs.append(out.split())
+    assert int(outputs[0][-1]) > 3 and int(outputs[1][-1]) > 3, "writers made no progress"
+    assert int(outputs[2][0]) > 10, "gc hardly ran"
+    loaded = 0
+    for entry in mb.ls().rows:
+        for row in mb.ls(entry[0]).rows:
+            mb.load(f"{entry[0]}@{row[0]}")  # hash-verified
+            loaded += 1
+    assert loaded > 10
+    assert _check_consistent(registry) == loaded
+    assert mb.check().ok

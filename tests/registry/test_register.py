@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -17,6 +19,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import modelbook as mb
+from modelbook.registry.objects import temp_host
 from modelbook.results import DatasetVersion, ModelVersion
 
 
@@ -214,8 +217,8 @@ def test_native_boosters(registry: Path, frame: pd.DataFrame, labels: pd.Series)
 def test_aliases_move_and_keep_a_trail(
     registry: Path, frame: pd.DataFrame, labels: pd.Series
 ) -> None:
-    for _ in range(3):
-        mb.register(_fit(frame, labels), name="churn")
+    for depth in (2, 3, 4):  # three different models: three versions
+        mb.register(_fit(frame, labels, max_depth=depth), name="churn")
     assert mb.alias("churn@1", "production").previous is None
     change = mb.alias("churn@3", "production")
     assert (change.version, change.previous) == (3, 1)
@@ -262,10 +265,177 @@ def test_gc_removes_orphans_only(registry: Path, frame: pd.DataFrame) -> None:
     orphan = registry / "objects" / "ff" / ("0" * 62)
     orphan.parent.mkdir(parents=True, exist_ok=True)
     orphan.write_bytes(b"left by a crash")
-    stale_tmp = registry / "objects" / "tmp" / "tmpabc.parquet"
+    # A temporary file of a process that has exited (a crash mid-registration).
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    stale_tmp = (
+        registry / "objects" / "tmp" / f"{temp_host()}_{done.stdout.strip()}_{'a' * 16}.parquet"
+    )
     stale_tmp.write_bytes(b"partial")
     assert mb.gc(grace_seconds=3600).removed_files == 0  # too young
     report = mb.gc(grace_seconds=0)
     assert report.removed_files == 2
     assert not orphan.exists() and not stale_tmp.exists()
     pd.testing.assert_frame_equal(mb.load("customers"), frame)
+
+
+# -- issue 10, item 2: a registration is all or nothing -------------------------------------------
+
+
+class _Unpicklable:
+    """A model (it has predict) that cannot be serialised: it holds a lambda."""
+
+    def __init__(self) -> None:
+        self.scale = lambda x: x
+
+    def predict(self, rows: object) -> object:
+        return rows
+
+
+def _table_counts(registry: Path) -> dict[str, int]:
+    con = duckdb.connect(str(registry / "registry.duckdb"), read_only=True)
+    try:
+        return {
+            table: int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+            for table in ("entries", "dataset_versions", "column_profiles", "model_versions")
+        }
+    finally:
+        con.close()
+
+
+def test_unserialisable_model_leaves_no_training_dataset(
+    registry: Path, frame: pd.DataFrame, labels: pd.Series
+) -> None:
+    mb.register(frame, name="customers")  # something already stored, which must stay as it is
+    before = _table_counts(registry)
+    with pytest.raises(mb.UnsupportedObjectError) as info:
+        mb.register(_Unpicklable(), name="odd", data=frame, target=labels)
+    assert str(info.value).startswith(
+        "cannot store test_register._Unpicklable: it cannot be pickled ("
+    )
+    assert _table_counts(registry) == before
+    with pytest.raises(mb.NotFoundError):
+        mb.show("odd-training")
+    assert len(list(registry.glob("objects/??/*"))) == 1  # only customers@1
+    assert list(registry.glob("objects/tmp/*")) == []
+    model = _fit(frame, labels)
+    assert mb.register(model, name="odd", data=frame, target=labels).train_dataset == (
+        "odd-training@1"
+    )
+
+
+def test_a_refused_model_rolls_back_its_training_data(
+    registry: Path, frame: pd.DataFrame, labels: pd.Series, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure inside the transaction (here: the name turns out to be a dataset, as when
+    another process claims it meanwhile) leaves neither the model nor its training data."""
+    from modelbook.registry.store import Registry
+
+    mb.register(frame, name="churn")
+    before = _table_counts(registry)
+    monkeypatch.setattr(Registry, "kind_of", lambda self, name: None)  # skip the early check
+    with pytest.raises(mb.InvalidNameError) as info:
+        mb.register(_fit(frame, labels), name="churn", data=frame, target=labels)
+    assert str(info.value) == (
+        "'churn' is already a dataset; register the model under another name."
+    )
+    assert _table_counts(registry) == before
+    assert list(registry.glob("objects/tmp/*")) == []
+
+
+# -- issue 10, item 6: an identical model returns the stored version ----------------------------
+
+
+def test_identical_model_returns_the_stored_version(
+    registry: Path, frame: pd.DataFrame, labels: pd.Series
+) -> None:
+    first = mb.register(_fit(frame, labels), name="churn", data=frame, target=labels)
+    again = mb.register(_fit(frame, labels), name="churn", data=frame, target=labels)
+    assert (first.version, first.reused) == (1, False)
+    assert (again.version, again.reused, again.train_dataset) == (1, True, "churn-training@1")
+    assert len(list(registry.glob("objects/??/*"))) == 2
+    # another seed, other data, other labels, another class: a new version each
+    assert (
+        mb.register(
+            _fit(frame, labels, max_depth=4), name="churn", data=frame, target=labels
+        ).version
+        == 2
+    )
+    shifted = frame.assign(age=frame["age"] + 1)
+    assert mb.register(_fit(frame, labels), name="churn", data=shifted, target=labels).version == 3
+    assert (
+        mb.register(
+            _fit(frame, labels), name="churn", data=frame, target=labels.rename("other")
+        ).version
+        == 4
+    )
+    assert mb.register(_fit(frame, labels), name="churn").version == 5  # no training data
+    assert mb.register(_fit(frame, labels), name="churn").reused
+    con = duckdb.connect(str(registry / "registry.duckdb"), read_only=True)
+    identities = [r[0] for r in con.execute("SELECT identity FROM model_versions").fetchall()]
+    con.close()
+    assert len(set(identities)) == 5 and all(i.startswith("xxh3:") for i in identities)
+
+
+def test_alias_moves_only_when_the_version_differs(
+    registry: Path, frame: pd.DataFrame, labels: pd.Series
+) -> None:
+    def register(depth: int | None) -> ModelVersion:
+        version = mb.register(
+            _fit(frame, labels, max_depth=depth), name="churn", alias="production"
+        )
+        assert isinstance(version, ModelVersion)
+        return version
+
+    assert register(None).version == 1
+    assert register(None).reused  # same version: the trail records nothing
+    assert register(3).version == 2  # moves to 2
+    assert register(3).reused
+    assert register(None).version == 1  # an identical model of v1, with the alias: back to 1
+    trail = mb.alias_history("churn").to_frame()
+    assert list(trail["from"].fillna(0).astype(int)) == [0, 1, 2]
+    assert list(trail["to"]) == [1, 2, 1]
+
+
+REGISTER_IN_A_NEW_PROCESS = """
+import json, sys
+import numpy as np, pandas as pd
+from sklearn.ensemble import RandomForestClassifier
+import modelbook as mb
+rng = np.random.default_rng(7)
+X = pd.DataFrame({"a": rng.normal(size=400), "b": rng.normal(size=400),
+                  "c": rng.choice(["x", "y"], 400)})
+y = ((X.a + X.b) > 0).astype(int)
+model = RandomForestClassifier(n_estimators=25, random_state=0).fit(X[["a", "b"]], y)
+v = mb.register(model, name="forest", data=X, target=y, alias="production")
+print(json.dumps({"version": v.version, "reused": v.reused}))
+"""
+
+
+def _register_in_a_new_process() -> dict[str, object]:
+    done = subprocess.run(
+        [sys.executable, "-c", REGISTER_IN_A_NEW_PROCESS], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_rerunning_a_notebook_in_new_processes_stores_nothing_new(registry: Path) -> None:
+    """The identity is stable across processes (hash seeds, skops' zip timestamps)."""
+    runs = [_register_in_a_new_process() for _ in range(2)]
+    assert runs == [{"version": 1, "reused": False}, {"version": 1, "reused": True}]
+    assert len(list(registry.glob("objects/??/*"))) == 2
+    assert len(mb.alias_history("forest")) == 1
+    assert [r[0] for r in mb.ls().rows] == ["forest", "forest-training"]
+
+
+def test_identity_is_none_for_objects_that_cannot_be_walked() -> None:
+    from modelbook.capture.models import model_identity
+
+    class Opaque:
+        def __reduce_ex__(self, protocol: object) -> object:
+            raise TypeError("no")
+
+    assert model_identity(Opaque()) is None
+    assert model_identity({"b": 1, "a": {2, 1}}) == model_identity({"a": {1, 2}, "b": 1})

@@ -22,7 +22,7 @@ from typing import Any
 
 from modelbook.errors import RegistryBusyError, RegistryError, RegistryPermissionError
 
-__all__ = ["busy_timeout", "connect", "write_lock"]
+__all__ = ["busy_timeout", "connect", "damaged_error", "translate_duckdb_error", "write_lock"]
 
 _DEFAULT_TIMEOUT = 60.0
 
@@ -83,6 +83,46 @@ def write_lock(lock_path: Path, *, timeout: float | None = None) -> Iterator[Non
 
 _LOCK_HINT = re.compile(r"Could not set lock|Conflicting lock", re.IGNORECASE)
 _PID = re.compile(r"PID (\d+)")
+# DuckDB's words for a file it cannot trust: failed block checksums, a bad header, storage it
+# cannot deserialise, or an instance invalidated by such an error.
+_DAMAGE = re.compile(
+    r"corrupt|checksum|not a valid DuckDB database|deserializ|invalidated|malformed|"
+    r"unexpected end of file|block .* out of range",
+    re.IGNORECASE,
+)
+_DAMAGE_TYPES = ("FatalException", "InternalException", "SerializationException")
+_IO_TYPES = ("IOException", "OutOfMemoryException", "PermissionException", "HTTPException")
+
+
+def _first_line(message: str, limit: int = 200) -> str:
+    line = message.strip().splitlines()[0] if message.strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def damaged_error(db_path: Path, detail: str) -> RegistryError:
+    """The error for a metadata file DuckDB cannot read: what broke, what did not, what to do."""
+    return RegistryError(
+        f"the registry's metadata file {db_path} is damaged ({_first_line(detail)}); the "
+        f"artifact files under {db_path.parent / 'objects'} are separate and not affected. "
+        "Restore registry.duckdb from a backup; `modelbook check` (or modelbook.check()) "
+        "verifies every artifact file and says what can be recovered without one."
+    )
+
+
+def translate_duckdb_error(exc: BaseException, db_path: Path) -> RegistryError | None:
+    """A DuckDB error as the RegistryError users should see; None for other errors (bugs)."""
+    if type(exc).__module__ not in {"_duckdb", "duckdb"}:
+        return None
+    name = type(exc).__name__
+    message = str(exc)
+    if name in _DAMAGE_TYPES or _DAMAGE.search(message) or name in {"Error", "DatabaseError"}:
+        return damaged_error(db_path, message)
+    if name in _IO_TYPES:
+        return RegistryError(
+            f"cannot use the registry {db_path}: {_first_line(message)}; check the disk (space, "
+            "permissions) and retry."
+        )
+    return None
 
 
 def connect(db_path: Path, *, read_only: bool, timeout: float | None = None) -> Any:
@@ -98,6 +138,8 @@ def connect(db_path: Path, *, read_only: bool, timeout: float | None = None) -> 
         except duckdb.IOException as exc:
             message = str(exc)
             if not _LOCK_HINT.search(message):
+                if _DAMAGE.search(message):
+                    raise damaged_error(db_path, message) from exc
                 if "Permission denied" in message:
                     raise RegistryPermissionError(
                         f"the registry file {db_path} is not writable; choose a writable folder "
@@ -113,3 +155,8 @@ def connect(db_path: Path, *, read_only: bool, timeout: float | None = None) -> 
                 ) from exc
             time.sleep(delay)
             delay = min(delay * 1.5, 0.05)
+        except duckdb.Error as exc:  # e.g. a failed checksum while opening
+            translated = translate_duckdb_error(exc, db_path)
+            if translated is None:
+                raise
+            raise translated from exc

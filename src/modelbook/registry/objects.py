@@ -1,25 +1,53 @@
 """Content-addressed blob store: ``objects/ab/cdef...`` named by the SHA-256 of the bytes.
 
-Blobs are written to a temporary file, fsynced, then renamed into place, so a reader never sees
-a partial blob and a crash leaves at most a stray temporary file (removed by ``gc``). Every read
-verifies the hash, so a tampered or truncated file is reported instead of loaded.
+A blob enters the store in two steps, so that ``gc`` can never remove a file that a committed
+or committing version names:
+
+1. :meth:`ObjectStore.put_file` / :meth:`~ObjectStore.put_bytes` *stage* it: the bytes are in a
+   temporary file under ``objects/tmp/``, fsynced and hashed, outside any lock (the slow part).
+2. :meth:`ObjectStore.install` renames it into place. The registry calls it inside the write
+   transaction that commits the version naming it (``Registry.add_*_version``), under the
+   writers' lock, which ``gc`` also takes for its decision and its deletes. So a blob under
+   ``objects/ab/`` is either named by committed metadata, or being committed by the lock holder
+   (then ``gc`` is waiting), or left over by a crash (garbage).
+
+Temporary files are named ``<host>_<pid>_<random><suffix>``: ``gc`` removes only those of
+processes that are no longer running on this host (and, for files it cannot attribute, only
+when they are a day old), never a live writer's. Files are created with mode ``0o666`` minus
+the umask, like the metadata file, so a registry shared by a Unix group stays readable.
+
+Every read verifies the hash, so a tampered or truncated file is reported instead of loaded.
 """
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
+import re
+import secrets
 import shutil
-import tempfile
+import socket
+import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from modelbook.errors import IntegrityError
 
-__all__ = ["ObjectStore", "sha256_file"]
+__all__ = ["ObjectStore", "sha256_file", "temp_host", "temp_owner"]
 
 _CHUNK = 1 << 20
+_HEX = re.compile(r"[0-9a-f]{64}")
+_TEMP = re.compile(r"(?P<host>[A-Za-z0-9.\-]+)_(?P<pid>\d+)_[0-9a-f]{16}")
+# Temp files whose writer cannot be checked (another host, an older naming) are kept this long
+# at least, whatever the grace: a registration never takes a day between two writes.
+FOREIGN_TEMP_SECONDS = 24 * 3600.0
+
+# Staged blobs of this process: (store root, digest) -> temporary files holding those bytes.
+_staged: dict[tuple[str, str], list[Path]] = {}
+_staged_lock = threading.Lock()
 
 
 def sha256_file(path: Path) -> str:
@@ -39,6 +67,44 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def temp_host() -> str:
+    return re.sub(r"[^A-Za-z0-9.\-]", "-", socket.gethostname())[:64] or "host"
+
+
+def temp_owner(name: str) -> tuple[str, int] | None:
+    """(host, pid) of the process that created temporary file ``name``; None if unknown."""
+    match = _TEMP.match(name)
+    return (match["host"], int(match["pid"])) if match else None
+
+
+def _alive(pid: int) -> bool | None:
+    """Whether process ``pid`` runs on this host; None when that cannot be asked (Windows)."""
+    if sys.platform == "win32":  # os.kill(pid, 0) would send CTRL_C there
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    except OSError:
+        return True
+    return True
+
+
+@atexit.register
+def _drop_staged() -> None:
+    """Staged blobs never installed (the registration failed) go when the process ends."""
+    pid = os.getpid()
+    with _staged_lock:
+        for paths in _staged.values():
+            for path in paths:
+                owner = temp_owner(path.name)
+                if owner is not None and owner[1] == pid:  # never a forked parent's files
+                    path.unlink(missing_ok=True)
+        _staged.clear()
+
+
 class ObjectStore:
     """Blobs under ``root``; the only code that writes or reads artifact files."""
 
@@ -50,37 +116,89 @@ class ObjectStore:
         return self.root / digest[:2] / digest[2:]
 
     def temp_path(self, suffix: str = "") -> Path:
-        """A fresh path inside the store's tmp folder (same filesystem, so rename is atomic)."""
+        """A new empty file in the store's tmp folder (same filesystem, so rename is atomic).
+
+        Its name carries this host and process id, so ``gc`` leaves it alone while we run; its
+        mode is ``0o666`` minus the umask.
+        """
         self.tmp.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=self.tmp, suffix=suffix)
-        os.close(fd)
-        return Path(name)
+        while True:
+            path = self.tmp / f"{temp_host()}_{os.getpid()}_{secrets.token_hex(8)}{suffix}"
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            except FileExistsError:
+                continue
+            os.close(fd)
+            return path
+
+    # -- writing: stage, then install under the registry's write lock --------------------------
 
     def put_bytes(self, data: bytes) -> str:
+        """Stage ``data`` as a blob; returns its digest (see :meth:`put_file`)."""
         tmp = self.temp_path()
-        with open(tmp, "wb") as handle:
-            handle.write(data)
+        try:
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         return self.put_file(tmp, digest=hashlib.sha256(data).hexdigest())
 
     def put_file(self, tmp: Path, *, digest: str | None = None) -> str:
-        """Move a finished temporary file into the store; returns its digest.
+        """Stage a finished temporary file as a blob; returns its digest.
 
-        If an identical blob exists already, the temporary file is dropped and the existing
-        blob's mtime refreshed, so ``gc``'s grace period protects it until the metadata that
-        names it is committed.
+        The file is fsynced and stays in ``tmp/`` (owned by this process, so ``gc`` keeps it)
+        until the version naming the digest is committed: ``Registry.add_dataset_version`` and
+        ``add_model_version`` install it inside their transaction. The caller gives up ``tmp``.
+        A staged blob that is never committed is removed when the process exits.
         """
         digest = digest or sha256_file(tmp)
-        final = self.path_for(digest)
-        if final.exists():
-            tmp.unlink(missing_ok=True)
-            os.utime(final)
-            return digest
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
+        with _staged_lock:
+            _staged.setdefault((str(self.root), digest), []).append(tmp)
+        return digest
+
+    def _take_staged(self, digest: str) -> Path | None:
+        with _staged_lock:
+            paths = _staged.get((str(self.root), digest))
+            if not paths:
+                return None
+            path = paths.pop()
+            if not paths:
+                del _staged[(str(self.root), digest)]
+            return path
+
+    def install(self, digest: str) -> None:
+        """Make blob ``digest`` part of the store; call it under the registry's write lock.
+
+        A staged file is renamed into place (or dropped, when identical bytes are stored
+        already). Without a staged file the blob must exist: metadata naming a missing file is
+        never committed.
+        """
+        tmp = self._take_staged(digest)
+        final = self.path_for(digest)
+        if tmp is None:
+            if not final.exists():
+                raise IntegrityError(
+                    f"artifact file {final} is missing: refusing to commit a version that names "
+                    "it; register the object again."
+                )
+            return
+        if final.exists():
+            tmp.unlink(missing_ok=True)
+            return
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, final)
         _fsync_dir(final.parent)
-        return digest
+
+    def discard(self, digest: str) -> None:
+        """Drop a staged blob that will not be committed (e.g. identical data already stored)."""
+        tmp = self._take_staged(digest)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+
+    # -- reading ----------------------------------------------------------------------------------
 
     def verified_path(self, digest: str) -> Path:
         """Return the blob's path after checking that its bytes still hash to ``digest``."""
@@ -110,6 +228,7 @@ class ObjectStore:
         return data
 
     def iter_digests(self) -> Iterator[tuple[str, Path]]:
+        """Every file under ``objects/ab/`` (names that are not a digest included)."""
         if not self.root.is_dir():
             return
         for sub in self.root.iterdir():
@@ -118,23 +237,51 @@ class ObjectStore:
             for blob in sub.iterdir():
                 yield sub.name + blob.name, blob
 
-    def collect(self, referenced: set[str], *, grace_seconds: float) -> tuple[int, int]:
-        """Delete blobs not in ``referenced`` and stale temp files older than the grace period.
+    @staticmethod
+    def is_digest(name: str) -> bool:
+        return bool(_HEX.fullmatch(name))
 
-        Returns (files removed, bytes freed). The grace period keeps blobs that a concurrent
-        registration has written but not yet committed.
+    # -- garbage ----------------------------------------------------------------------------------
+
+    def removable_temp(self, path: Path, *, age: float, grace_seconds: float) -> bool:
+        """Whether ``gc`` may delete temporary file ``path`` (``age`` seconds old).
+
+        Never a file of a process still running on this host; one of a finished process once
+        it is older than the grace; one whose writer cannot be checked (another host, an
+        unknown name, or any on Windows) only once it is older than the grace and
+        :data:`FOREIGN_TEMP_SECONDS`.
         """
-        cutoff = time.time() - grace_seconds
+        if age < grace_seconds:
+            return False
+        owner = temp_owner(path.name)
+        alive = _alive(owner[1]) if owner is not None and owner[0] == temp_host() else None
+        if alive is not None:
+            return not alive
+        return age >= FOREIGN_TEMP_SECONDS
+
+    def collect(self, referenced: set[str], *, grace_seconds: float) -> tuple[int, int]:
+        """Delete blobs not in ``referenced`` and temporary files no live process owns.
+
+        Call it under the registry's write lock: then no blob outside ``referenced`` is about
+        to be committed (see the module docstring). Blobs younger than the grace period are
+        kept anyway, for writers of older modelbook versions that install before they lock.
+        Returns (files removed, bytes freed).
+        """
+        now = time.time()
         removed = freed = 0
-        candidates = [path for digest, path in self.iter_digests() if digest not in referenced]
+        candidates = [(path, False) for d, path in self.iter_digests() if d not in referenced]
         if self.tmp.is_dir():
-            candidates.extend(p for p in self.tmp.iterdir())
-        for path in candidates:
+            candidates.extend((path, True) for path in self.tmp.iterdir())
+        for path, temporary in candidates:
             try:
                 stat = path.stat()
             except FileNotFoundError:
                 continue
-            if stat.st_mtime > cutoff:
+            age = now - stat.st_mtime
+            if temporary:
+                if not self.removable_temp(path, age=age, grace_seconds=grace_seconds):
+                    continue
+            elif age < grace_seconds:
                 continue
             if path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["DIRNAME", "find_home", "set_session_home"]
+from modelbook.errors import ConfigError
+
+__all__ = ["DIRNAME", "check_home", "find_home", "set_session_home"]
 
 DIRNAME = ".modelbook"
 _session_home: Path | None = None
@@ -20,8 +22,21 @@ _session_home: Path | None = None
 def set_session_home(path: str | os.PathLike[str] | None) -> Path | None:
     """Make ``path`` the registry for the rest of this process (None restores discovery)."""
     global _session_home
-    _session_home = None if path is None else _normalise(Path(path))
+    home = None if path is None else check_home(_normalise(Path(path)))
+    _session_home = home
     return _session_home
+
+
+def check_home(home: Path) -> Path:
+    """Return ``home`` if it can be a registry folder (one, or nothing yet); refuse a file."""
+    if home.exists() and not home.is_dir():
+        hint = (
+            f"pass its folder, {home.parent}"
+            if home.name == "registry.duckdb"
+            else "pass the folder that holds registry.duckdb, or a new folder to create one"
+        )
+        raise ConfigError(f"the registry path {home} is a file, not a folder: {hint}.")
+    return home
 
 
 def _normalise(path: Path) -> Path:

@@ -154,7 +154,13 @@ CREATE TABLE reference_predictions (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+# Issue 10: a model version's identity (class, parameters, learned state, training data), so an
+# identical model registered again returns the stored version instead of a copy.
+_V2 = """
+ALTER TABLE model_versions ADD COLUMN identity VARCHAR;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from modelbook.errors import InvalidNameError, NotFoundError, RegistryPermissionError
-from modelbook.registry.locking import connect, write_lock
+from modelbook.registry.locking import connect, translate_duckdb_error, write_lock
 from modelbook.registry.objects import ObjectStore
+from modelbook.registry.paths import check_home
 from modelbook.registry.refs import Ref
-from modelbook.registry.schema import check_version, migrate
+from modelbook.registry.schema import check_version, current_version, migrate
 
 __all__ = ["Registry", "Resolved", "now"]
 
@@ -68,26 +69,57 @@ class Registry:
     def exists(self) -> bool:
         return self.db_path.exists()
 
+    def missing_message(self) -> str:
+        """Why there is no registry here, and what to do (for reads of a registry-less path)."""
+        why = (
+            "the folder holds no registry.duckdb"
+            if self.home.is_dir()
+            else "the folder does not exist"
+        )
+        return (
+            f"no registry at {self.home} ({why}): check the path (--registry, MODELBOOK_HOME or "
+            "`%modelbook use`); the first registration creates a registry there."
+        )
+
+    def require(self) -> None:
+        """Raise NotFoundError when there is no registry here (reads that would answer nothing)."""
+        check_home(self.home)
+        if not self.db_path.exists():
+            raise NotFoundError(self.missing_message())
+
+    @contextlib.contextmanager
+    def _translated(self) -> Iterator[None]:
+        """DuckDB errors (a damaged file, a full disk) as RegistryError; bugs stay as they are."""
+        try:
+            yield
+        except Exception as exc:
+            translated = translate_duckdb_error(exc, self.db_path)
+            if translated is None:
+                raise
+            raise translated from exc
+
     @contextlib.contextmanager
     def read(self) -> Iterator[Any | None]:
         """A read-only connection, or None when the registry has not been created yet."""
+        check_home(self.home)
         if not self.db_path.exists():
             yield None
             return
-        con = connect(self.db_path, read_only=True)
-        try:
-            if check_version(con, str(self.home)) == 0:
-                yield None
-            else:
-                yield con
-        finally:
-            con.close()
+        with self._translated():
+            con = connect(self.db_path, read_only=True)
+            try:
+                if check_version(con, str(self.home)) == 0:
+                    yield None
+                else:
+                    yield con
+            finally:
+                con.close()
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Any]:
         """A read-write connection inside the write lock and one transaction."""
         self.ensure_writable()
-        with write_lock(self.lock_path):
+        with write_lock(self.lock_path), self._translated():
             con = connect(self.db_path, read_only=False)
             try:
                 version = check_version(con, str(self.home))  # outside: a failed probe aborts a txn
@@ -103,6 +135,7 @@ class Registry:
                 con.close()
 
     def ensure_writable(self) -> None:
+        check_home(self.home)
         try:
             self.home.mkdir(parents=True, exist_ok=True)
             self.objects.tmp.mkdir(parents=True, exist_ok=True)
@@ -205,6 +238,14 @@ class Registry:
         ).fetchall()
         return int(row[0][0])
 
+    @contextlib.contextmanager
+    def _staged(self, digest: str) -> Iterator[None]:
+        """Drop the staged copy of ``digest`` if the commit did not install it (failed, reused)."""
+        try:
+            yield
+        finally:
+            self.objects.discard(digest)
+
     # -- datasets -------------------------------------------------------------------------------
 
     def find_dataset(self, name: str, fingerprint: str) -> int | None:
@@ -224,32 +265,41 @@ class Registry:
         """Insert a dataset version and its column profiles; returns the new version number.
 
         If another process stored the same data under this name meanwhile, its version is
-        returned instead, so identical data is never stored twice.
+        returned instead, so identical data is never stored twice. The blob ``row["blob"]``
+        (staged with ``objects.put_file``) is installed in the same transaction, under the
+        lock ``gc`` takes, so gc never sees it unreferenced.
         """
-        with self.write() as con:
-            self._claim_name(con, row["name"], "dataset")
-            existing = con.execute(
-                "SELECT max(version) FROM dataset_versions WHERE name = ? AND fingerprint = ?",
-                [row["name"], row["fingerprint"]],
-            ).fetchall()[0][0]
-            if existing is not None:
-                return int(existing)
-            version = self._next_version(con, "dataset_versions", row["name"])
-            values = dict(row, version=version)
-            columns = list(values)
-            con.execute(
-                f"INSERT INTO dataset_versions ({', '.join(columns)}) "
-                f"VALUES ({', '.join('?' for _ in columns)})",
-                [values[c] for c in columns],
+        with self._staged(row["blob"]), self.write() as con:
+            return self._insert_dataset(con, row, profiles)
+
+    def _insert_dataset(
+        self, con: Any, row: Mapping[str, Any], profiles: Sequence[Mapping[str, Any]]
+    ) -> int:
+        """Inside a write: the version holding this data, inserted unless stored already."""
+        self._claim_name(con, row["name"], "dataset")
+        existing = con.execute(
+            "SELECT max(version) FROM dataset_versions WHERE name = ? AND fingerprint = ?",
+            [row["name"], row["fingerprint"]],
+        ).fetchall()[0][0]
+        if existing is not None:
+            return int(existing)
+        self.objects.install(row["blob"])
+        version = self._next_version(con, "dataset_versions", row["name"])
+        values = dict(row, version=version)
+        columns = list(values)
+        con.execute(
+            f"INSERT INTO dataset_versions ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' for _ in columns)})",
+            [values[c] for c in columns],
+        )
+        if profiles:
+            quoted = ", ".join(f'"{f}"' for f in PROFILE_FIELDS)
+            con.executemany(
+                f"INSERT INTO column_profiles (dataset, version, {quoted}) "
+                f"VALUES (?, ?, {', '.join('?' for _ in PROFILE_FIELDS)})",
+                [[row["name"], version, *[p[f] for f in PROFILE_FIELDS]] for p in profiles],
             )
-            if profiles:
-                quoted = ", ".join(f'"{f}"' for f in PROFILE_FIELDS)
-                con.executemany(
-                    f"INSERT INTO column_profiles (dataset, version, {quoted}) "
-                    f"VALUES (?, ?, {', '.join('?' for _ in PROFILE_FIELDS)})",
-                    [[row["name"], version, *[p[f] for f in PROFILE_FIELDS]] for p in profiles],
-                )
-            return version
+        return version
 
     def dataset_version(self, name: str, version: int) -> dict[str, Any]:
         with self.read() as con:
@@ -281,10 +331,64 @@ class Registry:
     # -- models ---------------------------------------------------------------------------------
 
     def add_model_version(self, row: Mapping[str, Any], *, alias: str | None, by: str) -> int:
-        with self.write() as con:
-            self._claim_name(con, row["name"], "model")
-            version = self._next_version(con, "model_versions", row["name"])
-            values = dict(row, version=version)
+        """Insert a model version (its staged blob installed in the same transaction)."""
+        version, _train, _reused = self.commit_model(row, alias=alias, by=by)
+        return version
+
+    def find_model(self, name: str, identity: str) -> int | None:
+        """The newest version of model ``name`` with this identity (class, state, data), if any."""
+        with self.read() as con:
+            if con is None or current_version(con) < 2:
+                return None
+            rows = con.execute(
+                "SELECT max(version) FROM model_versions WHERE name = ? AND identity = ?",
+                [name, identity],
+            ).fetchall()
+        return None if rows[0][0] is None else int(rows[0][0])
+
+    def commit_model(
+        self,
+        row: Mapping[str, Any],
+        *,
+        alias: str | None,
+        by: str,
+        identity: str | None = None,
+        training: tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]] | None = None,
+    ) -> tuple[int, int | None, bool]:
+        """Store a model version and its training data in one transaction: all or nothing.
+
+        ``training`` is the training dataset's (row, column profiles): identical data already
+        stored under that name is reused, and the model row's ``train_version`` is set to the
+        version. A model version of the same name with the same ``identity`` is returned
+        instead of a new one: nothing is written, and ``alias`` moves to it only if it points
+        elsewhere. Staged blobs are installed inside the transaction (see ``ObjectStore``).
+        Returns (model version, training version or None, reused).
+        """
+        digests = [row["blob"]] + ([training[0]["blob"]] if training is not None else [])
+        with contextlib.ExitStack() as stack:
+            for digest in digests:
+                stack.enter_context(self._staged(digest))
+            con = stack.enter_context(self.write())
+            name = row["name"]
+            if identity is not None:
+                found = con.execute(
+                    "SELECT version, train_version FROM model_versions "
+                    "WHERE name = ? AND identity = ? ORDER BY version DESC LIMIT 1",
+                    [name, identity],
+                ).fetchall()
+                if found:
+                    version, train = int(found[0][0]), found[0][1]
+                    if alias is not None:
+                        self._set_alias(con, name, alias, version, by)
+                    return version, None if train is None else int(train), True
+            train_version = self._insert_dataset(con, *training) if training is not None else None
+            values = dict(row, identity=identity)
+            if training is not None:
+                values.update(train_dataset=training[0]["name"], train_version=train_version)
+            self._claim_name(con, name, "model")
+            self.objects.install(row["blob"])
+            version = self._next_version(con, "model_versions", name)
+            values["version"] = version
             columns = list(values)
             con.execute(
                 f"INSERT INTO model_versions ({', '.join(columns)}) "
@@ -292,8 +396,8 @@ class Registry:
                 [values[c] for c in columns],
             )
             if alias is not None:
-                self._set_alias(con, row["name"], alias, version, by)
-            return version
+                self._set_alias(con, name, alias, version, by)
+            return version, train_version, False
 
     def model_version(self, name: str, version: int) -> dict[str, Any]:
         with self.read() as con:
@@ -406,7 +510,10 @@ class Registry:
             )
 
     def alias_events(self, name: str | None = None) -> list[dict[str, Any]]:
+        """The alias trail, oldest first; NotFoundError for a ``name`` that was never stored."""
         with self.read() as con:
+            if name is not None and self._kind_of(con, name) is None:
+                self._resolve(con, Ref(name))  # raises NotFoundError naming what exists
             if con is None:
                 return []
             where = "WHERE name = ?" if name else ""
