@@ -29,6 +29,25 @@ def make_frame(rows: int, *, seed: int = 0, shift: float = 0.0) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
+def with_object_strings(frame: pd.DataFrame, *, per_cell: bool = False) -> pd.DataFrame:
+    """The frame with its string columns as pandas object dtype (Python ``str`` objects).
+
+    By default one object per distinct value, as ``pandas.read_csv`` and pyarrow's
+    ``to_pandas`` produce them; ``per_cell`` gives every cell its own object (the worst case,
+    e.g. strings built row by row in Python).
+    """
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype.kind != "O" and not pd.api.types.is_string_dtype(out[column]):
+            continue
+        if per_cell:
+            out[column] = out[column].astype(object)
+        else:
+            codes, uniques = pd.factorize(out[column])
+            out[column] = pd.Series(np.asarray(uniques, dtype=object)[codes], dtype=object)
+    return out
+
+
 def rss_bytes() -> int:
     with open("/proc/self/statm") as handle:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")

@@ -5,7 +5,9 @@ scipy per column and (optionally) Evidently; and a 10M-row batch streamed from a
     python benchmarks/bench_monitor.py --rows 20000 --parquet-rows 50000   # CI size, seconds
     python benchmarks/bench_monitor.py --evidently          # needs evidently (pandas<3)
 
-Columns: 20 float, 5 int, 5 categorical; a third of them shifted in the batch. The reference
+Columns: 20 float, 5 int, 5 categorical; a third of them shifted in the batch. The batch is
+monitored with its string columns as Arrow strings (pandas 3's ``str``) and as object dtype
+(pandas 2, most loaders), interleaved, and the ratio printed (issue 10: target ≤ 1.3×). The reference
 (same size as the batch) is registered first, so its profile is stored; monitoring a *dataset*
 ref runs the data checks and drift without a model. Each figure is the best of ``--repeat``
 runs (wall time) and the peak resident memory above the baseline during the best run
@@ -196,6 +198,36 @@ def parquet_scan(path: Path) -> dict[str, float]:
     return result
 
 
+def strings(home: Path, cur: Any, repeat: int) -> None:
+    """monitor (store='none') with the batch's 5 string columns as Arrow strings and as object
+    dtype, interleaved so that a loaded machine slows both alike; best of ``repeat``."""
+    from _common import with_object_strings
+
+    import modelbook
+
+    variants = {
+        "Arrow strings (str)": cur,
+        "object strings": with_object_strings(cur),
+        "object, one str per cell": with_object_strings(cur, per_cell=True),
+    }
+    best: dict[str, tuple[float, float]] = {}
+    for _ in range(repeat):
+        for label, data in variants.items():
+            t, mb = measure(
+                lambda data=data: modelbook.monitor(
+                    "bench-ref", data=data, store="none", registry=home
+                ),
+                1,
+            )
+            if label not in best or t < best[label][0]:
+                best[label] = (t, mb)
+    base = best["Arrow strings (str)"][0]
+    print(f"  monitor, 5 string columns as (best of {repeat}):")
+    for label, (t, mb) in best.items():
+        target = "   (target ≤ 1.3×)" if "object" in label else ""
+        print(f"    {label:<26} {t:7.3f} s  {mb:7.1f} MB   {t / base:4.2f}× Arrow strings{target}")
+
+
 def write_parquet(path: Path, rows: int) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -249,6 +281,7 @@ def main() -> None:
             )
             if store == "none":
                 none_s = t
+        strings(home, cur, args.repeat)
         if not args.no_scipy:
             t, mb = measure(scipy_drift(ref, cur), args.repeat)
             print(

@@ -1,5 +1,6 @@
 """Registry benchmark (issue 2): register a 1M × 30 frame, dedup, a RandomForest vs MLflow,
-and 8 processes registering concurrently.
+and 8 processes registering concurrently; with the string columns as Arrow strings (pandas 3's
+``str``) and as object dtype (pandas 2, many loaders), as a ratio (issue 10: target ≤ 1.3×).
 
     python benchmarks/bench_register.py                 # the issue's sizes
     python benchmarks/bench_register.py --rows 20000 --trees 5 --per-process 5   # CI smoke size
@@ -17,13 +18,14 @@ import tempfile
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _common import make_frame, mb, measure
+from _common import make_frame, mb, measure, with_object_strings
 
 
-def bench_dataset(rows: int) -> None:
+def bench_dataset(rows: int, repeat: int) -> None:
     import modelbook
 
     frame = make_frame(rows)
@@ -38,6 +40,34 @@ def bench_dataset(rows: int) -> None:
     )
     print(f"register again (dedup) {again.seconds:6.2f} s   (target ≤ 0.3 s)")
     print(f"stored Parquet: {mb(version.size_bytes)}")
+    bench_strings(frame, repeat)
+
+
+def bench_strings(frame: Any, repeat: int) -> None:
+    """The same frame with Arrow strings and with object-dtype strings, interleaved, best of
+    ``repeat`` (each under a new name, so nothing is deduplicated)."""
+    import modelbook
+
+    variants = {
+        "Arrow strings (str)": frame,
+        "object strings": with_object_strings(frame),
+        "object, one str per cell": with_object_strings(frame, per_cell=True),
+    }
+    best: dict[str, Any] = {}
+    for run in range(repeat):
+        for n, (label, data) in enumerate(variants.items()):
+            name = f"strings-{n}-{run}"
+            m, _ = measure(lambda data=data, name=name: modelbook.register(data, name=name))
+            if label not in best or m.seconds < best[label].seconds:
+                best[label] = m
+    base = best["Arrow strings (str)"].seconds
+    print(f"register, 5 string columns as (best of {repeat}):")
+    for label, m in best.items():
+        print(
+            f"  {label:<26} {m.seconds:6.2f} s   peak +{mb(m.peak_bytes):>8}   "
+            f"{m.seconds / base:4.2f}× Arrow strings"
+            + ("   (target ≤ 1.3×)" if "object" in label else "")
+        )
 
 
 def bench_model(rows: int, trees: int) -> None:
@@ -67,6 +97,14 @@ def bench_model(rows: int, trees: int) -> None:
     )
     print(
         f"modelbook register: model alone {alone.seconds:.2f} s; with --data {with_data.seconds:.2f} s"
+    )
+    again, same = measure(
+        lambda: modelbook.register(model, name="forest-data", data=features, target=labels)
+    )
+    assert same.reused, "an identical model returns the stored version"
+    print(
+        f"register the identical model again (a re-run notebook): {again.seconds:.2f} s, "
+        f"nothing stored, returns {same.ref}"
     )
     try:
         import mlflow
@@ -165,10 +203,11 @@ def main() -> None:
     parser.add_argument("--model-rows", type=int, default=50_000)
     parser.add_argument("--processes", type=int, default=8)
     parser.add_argument("--per-process", type=int, default=50)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of the string comparison")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["MODELBOOK_HOME"] = str(Path(tmp) / ".modelbook")
-        bench_dataset(args.rows)
+        bench_dataset(args.rows, args.repeat)
         bench_model(min(args.model_rows, args.rows), args.trees)
         bench_concurrency(args.processes, args.per_process)
 

@@ -19,7 +19,13 @@ def trained(ip: Any) -> Any:
     rng = np.random.default_rng(1)
     X = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
     y = pd.Series((X["a"] > 0).astype(int), name="label")
-    ip.user_ns.update(X=X, y=y, clf=LogisticRegression().fit(X, y), empty=X.iloc[:0])
+    ip.user_ns.update(
+        X=X,
+        y=y,
+        clf=LogisticRegression().fit(X, y),
+        clf2=LogisticRegression(C=0.5).fit(X, y),  # another model: a second version
+        empty=X.iloc[:0],
+    )
     return ip
 
 
@@ -42,7 +48,7 @@ def test_modelbook_subcommands(
     trained: Any, registry: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     trained.run_line_magic("register", "clf --name churn")
-    trained.run_line_magic("register", "clf --name churn")
+    trained.run_line_magic("register", "clf2 --name churn")
     listing = trained.run_line_magic("modelbook", "ls")
     assert [row[0] for row in listing.rows] == ["churn"]
     assert trained.run_line_magic("modelbook", "show churn@1").version == 1
@@ -54,9 +60,12 @@ def test_modelbook_subcommands(
     assert "scikit-learn==" in capsys.readouterr().out
     history = trained.run_line_magic("modelbook", "alias --history churn")
     assert len(history) == 1
-    trained.run_line_magic("modelbook", f"use {registry.parent / 'other'}")
+    other = registry.parent / "other"
+    trained.run_line_magic("modelbook", f"use {other}")
     try:
-        assert trained.run_line_magic("modelbook", "ls").rows == ()
+        with pytest.raises(UsageError) as info:  # a folder with no registry yet: said so
+            trained.run_line_magic("modelbook", "ls")
+        assert str(info.value).startswith(f"no registry at {other} ")
     finally:
         mb.use(None)
 
@@ -137,7 +146,7 @@ def test_unknown_subcommand(trained: Any) -> None:
 
 def test_not_found_messages_list_what_exists(trained: Any) -> None:
     trained.run_line_magic("register", "clf --name churn")
-    trained.run_line_magic("register", "clf --name churn")
+    trained.run_line_magic("register", "clf2 --name churn")
     with pytest.raises(UsageError) as info:
         trained.run_line_magic("modelbook", "show churn@7")
     assert str(info.value) == "churn has no version 7; versions: 1-2."
@@ -156,3 +165,38 @@ def test_usage_error_prints_no_traceback(trained: Any, capsys: pytest.CaptureFix
     output = captured.out + captured.err
     assert "UsageError: variable 'missing' is not defined in the notebook" in output
     assert "Traceback" not in output
+
+
+def test_rerunning_a_cell_returns_the_stored_version(trained: Any, registry: Path) -> None:
+    """Issue 10, item 6: re-executing a notebook stores nothing new and moves no alias."""
+    line = "clf --data X --target y --alias production"
+    first = trained.run_line_magic("register", line)
+    trained.user_ns["clf"] = LogisticRegression().fit(trained.user_ns["X"], trained.user_ns["y"])
+    again = trained.run_line_magic("register", line)
+    assert (first.ref, first.reused) == ("clf@1", False)
+    assert (again.ref, again.reused) == ("clf@1", True)
+    assert str(again).startswith("model clf@1 already stored (identical model): ")
+    assert len(mb.alias_history("clf")) == 1
+    assert len(list(registry.glob("objects/??/*"))) == 2  # one model blob, one Parquet blob
+
+
+class _Unpicklable:
+    """Has predict, cannot be serialised (holds a lambda)."""
+
+    def __init__(self) -> None:
+        self.transform = lambda x: x
+
+    def predict(self, rows: Any) -> Any:
+        return rows
+
+
+def test_failed_registration_leaves_no_training_dataset(trained: Any, registry: Path) -> None:
+    """Issue 10, item 2: all or nothing, through the magic."""
+    trained.user_ns["odd"] = _Unpicklable()
+    with pytest.raises(UsageError) as info:
+        trained.run_line_magic("register", "odd --data X --target y")
+    assert str(info.value).startswith("cannot store test_magics_register._Unpicklable: it cannot ")
+    with pytest.raises(mb.NotFoundError):
+        mb.show("odd-training")
+    assert list(registry.glob("objects/??/*")) == []
+    assert list(registry.glob("objects/tmp/*")) == []

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from modelbook.api import (
         alias,
         alias_history,
+        check,
         dataset_path,
         dataset_profile,
         diff,
@@ -53,6 +54,7 @@ __version__ = "0.1.0"
 _API = (
     "alias",
     "alias_history",
+    "check",
     "dataset_path",
     "dataset_profile",
     "diff",
@@ -90,6 +92,7 @@ __all__ = [
     "__version__",
     "alias",
     "alias_history",
+    "check",
     "dataset_path",
     "dataset_profile",
     "diff",

@@ -6,20 +6,16 @@ registry is found as described in :mod:`modelbook.registry.paths`.
 
 from __future__ import annotations
 
-import concurrent.futures
-import dataclasses
 import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from modelbook import catalog
 from modelbook.capture import environment as env
-from modelbook.capture.datasets import SUPPORTED_DATA, TableSource, is_dataset, to_arrow
-from modelbook.capture.models import SUPPORTED_MODELS, is_model
-from modelbook.errors import DataError, InvalidNameError, NotFoundError, UnsupportedObjectError
+from modelbook.errors import ConfigError, InvalidNameError, NotFoundError
 from modelbook.registry import (
-    Ref,
     Registry,
     Resolved,
     find_home,
@@ -28,8 +24,15 @@ from modelbook.registry import (
     validate_alias,
     validate_name,
 )
-from modelbook.registry.store import now
-from modelbook.results import AliasChange, DatasetVersion, GcReport, Listing, ModelVersion
+from modelbook.results import (
+    AliasChange,
+    CheckProblem,
+    CheckReport,
+    DatasetVersion,
+    GcReport,
+    Listing,
+    ModelVersion,
+)
 
 if TYPE_CHECKING:
     from datetime import datetime, timedelta
@@ -42,6 +45,7 @@ if TYPE_CHECKING:
 __all__ = [
     "alias",
     "alias_history",
+    "check",
     "gc",
     "history",
     "load",
@@ -64,16 +68,22 @@ def open_registry(registry: PathLike | None = None) -> Registry:
 
 
 def use(path: PathLike | None) -> Path | None:
-    """Use the registry at ``path`` for the rest of this session (None: back to discovery)."""
+    """Use the registry at ``path`` for the rest of this session (None: back to discovery).
+
+    ``path`` is a registry folder, or one to create on the first registration; a file is
+    refused (:class:`~modelbook.errors.ConfigError`).
+    """
     return set_session_home(path)
 
 
 def where(*, registry: PathLike | None = None) -> Path:
-    """The registry folder that calls would use now."""
-    return find_home(registry)
+    """The registry folder that calls would use now (ConfigError if that path is a file)."""
+    from modelbook.registry.paths import check_home
+
+    return check_home(find_home(registry))
 
 
-# -- register -----------------------------------------------------------------------------------
+# -- register and read (the operations live in modelbook.catalog) ------------------------------
 
 
 def register(
@@ -95,419 +105,27 @@ def register(
     and its columns become the model's input signature. Datasets are stored as Parquet; data
     identical to a stored version of the same name returns that version instead of a new one.
     """
-    reg = open_registry(registry)
-    tags = _check_tags(tag)
-    if alias is not None:
-        validate_alias(alias)
-    if is_model(obj) and not is_dataset(obj):
-        if name is None:
-            raise InvalidNameError("a model needs a name: pass name='churn' (--name churn).")
-        validate_name(name)
-        return _register_model(
-            reg,
-            obj,
-            name=name,
-            data=data,
-            target=target,
-            metrics=metrics,
-            tags=tags,
-            notes=notes,
-            alias=alias,
-        )
-    if is_dataset(obj):
-        if data is not None:
-            raise DataError("data= is for models; to register a dataset pass it as the object.")
-        if metrics:
-            raise DataError("metrics= is for models; a dataset has no metrics.")
-        if name is None and isinstance(obj, (str, os.PathLike)):
-            name = Path(obj).stem
-        if name is None:
-            raise InvalidNameError(
-                "a dataset needs a name: pass name='customers' (--name customers)."
-            )
-        validate_name(name)
-        source = to_arrow(obj, what=f"dataset {name!r}")
-        return _register_dataset(
-            reg, source, name=name, target=target, tags=tags, notes=notes, alias=alias
-        )
-    raise UnsupportedObjectError(
-        f"cannot register a {type(obj).__module__}.{type(obj).__qualname__}: modelbook stores "
-        f"models ({SUPPORTED_MODELS}) and datasets ({SUPPORTED_DATA})."
-    )
-
-
-def _check_tags(tags: Mapping[str, str] | None) -> dict[str, str]:
-    if tags is None:
-        return {}
-    if not isinstance(tags, Mapping):
-        raise DataError("tag= must be a mapping of strings, e.g. {'team': 'risk'}.")
-    return {str(k): str(v) for k, v in tags.items()}
-
-
-def _with_target(source: TableSource, target: object, what: str) -> tuple[TableSource, str | None]:
-    """Append the label column to an in-memory table; returns (source, target column name)."""
-    if target is None:
-        return source, None
-    import pyarrow as pa
-
-    if source.table is None:
-        if isinstance(target, str):  # a column of the file
-            return source, target
-        raise DataError(f"target= for a file must name one of its columns ({what}).")
-    table = source.table
-    if isinstance(target, str):
-        if target not in table.column_names:
-            raise DataError(
-                f"target column {target!r} is not in {what}; columns: "
-                f"{', '.join(table.column_names[:20])}."
-            )
-        return source, target
-    label = to_arrow(target, what="target")
-    assert label.table is not None
-    if label.table.num_columns != 1:
-        raise DataError(f"target must be one column; got {label.table.num_columns}.")
-    if label.table.num_rows != table.num_rows:
-        raise DataError(
-            f"target has {label.table.num_rows:,} rows but {what} has {table.num_rows:,}: "
-            "pass the labels that belong to this data."
-        )
-    column_name = getattr(target, "name", None)
-    column_name = column_name if isinstance(column_name, str) and column_name else "target"
-    if column_name in table.column_names:
-        column_name = f"{column_name}_target"
-    table = table.append_column(
-        pa.field(column_name, label.table.schema.field(0).type), label.table.column(0)
-    )
-    return dataclasses.replace(source, table=table), column_name
-
-
-def _register_dataset(
-    reg: Registry,
-    source: TableSource,
-    *,
-    name: str,
-    target: object = None,
-    tags: Mapping[str, str] | None = None,
-    notes: str | None = None,
-    alias: str | None = None,
-) -> DatasetVersion:
-    from modelbook.capture.datasets import (
-        copy_file_to_parquet,
-        fingerprint_batches,
-        parquet_fingerprint,
-        write_parquet,
-    )
-    from modelbook.stats.profile import profile_table
-
-    source, target_name = _with_target(source, target, f"dataset {name!r}")
-    reg.ensure_writable()
-    tmp: Path | None = None
-    try:
-        if source.table is not None:
-            table = source.table
-            fingerprint = fingerprint_batches(table.schema, [table])
-            existing = reg.find_dataset(name, fingerprint)
-            if existing is not None:
-                return _reuse_dataset(reg, name, existing, alias)
-            tmp = reg.objects.temp_path(".parquet")
-            n_rows, schema = table.num_rows, table.schema
-            with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-                writing = pool.submit(write_parquet, table, tmp)
-                profile = profile_table(table)
-                writing.result()
-        else:
-            tmp = reg.objects.temp_path(".parquet")
-            copy_file_to_parquet(source, tmp)
-            fingerprint, n_rows, schema = parquet_fingerprint(tmp)
-            if n_rows == 0:
-                raise DataError(f"{source.label} is empty: there is nothing to store.")
-            if target_name is not None and target_name not in schema.names:
-                raise DataError(f"target column {target_name!r} is not in {source.label}.")
-            existing = reg.find_dataset(name, fingerprint)
-            if existing is not None:
-                return _reuse_dataset(reg, name, existing, alias)
-            profile = profile_table(tmp)
-        size = tmp.stat().st_size
-        blob = reg.objects.put_file(tmp)
-        tmp = None
-        row = {
-            "name": name,
-            "fingerprint": fingerprint,
-            "blob": blob,
-            "size_bytes": size,
-            "n_rows": n_rows,
-            "n_columns": len(schema.names),
-            "source": source.label,
-            "target": target_name,
-            "tags": json.dumps(dict(tags or {})),
-            "notes": notes,
-            "created_at": now(),
-            "created_by": env.current_user(),
-        }
-        version = reg.add_dataset_version(row, [_profile_row(c) for c in profile.columns])
-    finally:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
-    if alias is not None:
-        reg.set_alias(Ref(name, version=version), alias, by=env.current_user())
-    return _dataset_result(reg, name, version, with_changes=True)
-
-
-def _reuse_dataset(reg: Registry, name: str, version: int, alias: str | None) -> DatasetVersion:
-    if alias is not None:
-        reg.set_alias(Ref(name, version=version), alias, by=env.current_user())
-    return dataclasses.replace(_dataset_result(reg, name, version), reused=True)
-
-
-def _profile_row(column: Any) -> dict[str, Any]:
-    return {
-        k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(column).items()
-    }
-
-
-def _register_model(
-    reg: Registry,
-    model: object,
-    *,
-    name: str,
-    data: object,
-    target: object,
-    metrics: Mapping[str, float] | None,
-    tags: Mapping[str, str],
-    notes: str | None,
-    alias: str | None,
-) -> ModelVersion:
-    from modelbook.capture.models import serialize
-
-    if data is not None and reg.kind_of(name) == "dataset":  # before storing the training data
-        raise InvalidNameError(
-            f"{name!r} is already a dataset; register the model under another name."
-        )
-    metric_values = _check_metrics(metrics)
-    if data is None and target is not None:
-        raise DataError("target= needs data=: pass the training data the labels belong to.")
-    train: DatasetVersion | None = None
-    # Serialising (Python-bound) overlaps storing the training data (Parquet and numpy work
-    # release the GIL), which roughly halves a registration with data.
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        serializing = pool.submit(serialize, model)
-        if data is not None:
-            source = to_arrow(data, what="data")
-            train = _register_dataset(reg, source, name=f"{name}-training", target=target)
-        serialized = serializing.result()
-    blob = reg.objects.put_bytes(serialized.payload)
-    commit, dirty = env.capture_git()
-    signature = _signature(model, train) if train is not None else None
-    row = {
-        "name": name,
-        "flavor": serialized.flavor,
-        "class_name": serialized.class_name,
-        "blob": blob,
-        "size_bytes": len(serialized.payload),
-        "trusted": serialized.trusted,
-        "params": json.dumps(serialized.params),
-        "metrics": json.dumps(metric_values),
-        "signature": json.dumps(signature) if signature is not None else None,
-        "train_dataset": train.name if train else None,
-        "train_version": train.version if train else None,
-        "environment": json.dumps(env.capture_environment()),
-        "code": env.capture_code(),
-        "notebook": env.notebook_path(),
-        "git_commit": commit,
-        "git_dirty": dirty,
-        "tags": json.dumps(dict(tags)),
-        "notes": notes,
-        "created_at": now(),
-        "created_by": env.current_user(),
-    }
-    version = reg.add_model_version(row, alias=alias, by=env.current_user())
-    return _model_result(reg, name, version, with_changes=True)
-
-
-def _check_metrics(metrics: Mapping[str, float] | None) -> dict[str, float]:
-    if metrics is None:
-        return {}
-    if not isinstance(metrics, Mapping):
-        raise DataError("metrics= must be a mapping of names to numbers, e.g. {'auc': 0.91}.")
-    out: dict[str, float] = {}
-    for key, value in metrics.items():
-        try:
-            out[str(key)] = float(value)
-        except (TypeError, ValueError) as exc:
-            raise DataError(f"metric {key!r} is not a number: {value!r}.") from exc
-    return out
-
-
-def _signature(model: object, train: DatasetVersion) -> dict[str, Any]:
-    """Input columns with types, ranges and categories, from the training data's profile."""
-    columns = []
-    for c in train.columns:
-        if c["name"] == train.target:
-            continue
-        categorical = c["kind"] in {"categorical", "boolean"}
-        columns.append(
-            {
-                "name": c["name"],
-                "type": c["arrow_type"],
-                "kind": c["kind"],
-                "nullable": c["nulls"] > 0,
-                "min": c["min"],
-                "max": c["max"],
-                "categories": list(c["top_values"])
-                if categorical and c["other_count"] == 0
-                else None,
-            }
-        )
-    feature_names = getattr(model, "feature_names_in_", None)
-    return {
-        "dataset": train.ref,
-        "target": train.target,
-        "columns": columns,
-        "feature_names_in": [str(f) for f in feature_names] if feature_names is not None else None,
-    }
-
-
-# -- reading ------------------------------------------------------------------------------------
-
-
-def _dataset_result(
-    reg: Registry, name: str, version: int, *, with_changes: bool = False
-) -> DatasetVersion:
-    details = reg.details("dataset", name, version)
-    row, columns = details["row"], tuple(details["profiles"])
-    previous = details["previous"]
-    changes: tuple[str, ...] = ()
-    if with_changes and previous is not None:
-        changes = _dataset_changes(
-            previous, details["previous_profiles"], row, columns, int(previous["version"])
-        )
-    return DatasetVersion(
+    return catalog.register(
+        obj,
         name=name,
-        version=version,
-        fingerprint=row["fingerprint"],
-        n_rows=int(row["n_rows"]),
-        n_columns=int(row["n_columns"]),
-        size_bytes=int(row["size_bytes"]),
-        source=row["source"],
-        target=row["target"],
-        created_at=row["created_at"],
-        created_by=row["created_by"],
-        tags=json.loads(row["tags"]),
-        notes=row["notes"],
-        aliases=tuple(details["aliases"]),
-        columns=columns,
-        changes=changes,
+        data=data,
+        target=target,
+        metrics=metrics,
+        tag=tag,
+        notes=notes,
+        alias=alias,
+        registry=registry,
     )
-
-
-def _dataset_changes(
-    old: Mapping[str, Any],
-    old_columns: Sequence[Mapping[str, Any]],
-    new: Mapping[str, Any],
-    new_columns: Sequence[Mapping[str, Any]],
-    previous: int,
-) -> tuple[str, ...]:
-    changes = []
-    delta = int(new["n_rows"]) - int(old["n_rows"])
-    if delta:
-        changes.append(
-            f"rows: {int(old['n_rows']):,} → {int(new['n_rows']):,} ({delta:+,}) since v{previous}"
-        )
-    old_types = {c["name"]: c["arrow_type"] for c in old_columns}
-    new_types = {c["name"]: c["arrow_type"] for c in new_columns}
-    added = [c for c in new_types if c not in old_types]
-    removed = [c for c in old_types if c not in new_types]
-    retyped = [
-        f"{c} ({old_types[c]} → {new_types[c]})"
-        for c in new_types
-        if c in old_types and old_types[c] != new_types[c]
-    ]
-    if added:
-        changes.append(f"columns added: {', '.join(added)}")
-    if removed:
-        changes.append(f"columns removed: {', '.join(removed)}")
-    if retyped:
-        changes.append(f"columns retyped: {', '.join(retyped)}")
-    if not changes:
-        changes.append(f"same shape as v{previous}; values differ")
-    return tuple(changes)
-
-
-def _model_result(
-    reg: Registry, name: str, version: int, *, with_changes: bool = False
-) -> ModelVersion:
-    details = reg.details("model", name, version)
-    result = _model_from_row(details["row"], tuple(details["aliases"]))
-    if with_changes and details["previous"] is not None:
-        old = _model_from_row(details["previous"], ())
-        result = dataclasses.replace(result, changes=_model_changes(old, result))
-    return result
-
-
-def _model_from_row(row: Mapping[str, Any], aliases: tuple[str, ...]) -> ModelVersion:
-    train = f"{row['train_dataset']}@{row['train_version']}" if row["train_dataset"] else None
-    return ModelVersion(
-        name=row["name"],
-        version=int(row["version"]),
-        flavor=row["flavor"],
-        class_name=row["class_name"],
-        size_bytes=int(row["size_bytes"]),
-        trusted=bool(row["trusted"]),
-        params=json.loads(row["params"]),
-        metrics=json.loads(row["metrics"]),
-        signature=json.loads(row["signature"]) if row["signature"] else None,
-        train_dataset=train,
-        environment=json.loads(row["environment"]),
-        code=row["code"],
-        notebook=row["notebook"],
-        git_commit=row["git_commit"],
-        git_dirty=row["git_dirty"],
-        created_at=row["created_at"],
-        created_by=row["created_by"],
-        tags=json.loads(row["tags"]),
-        notes=row["notes"],
-        aliases=aliases,
-    )
-
-
-def _model_changes(old: ModelVersion, new: ModelVersion) -> tuple[str, ...]:
-    changes = []
-    if old.class_name != new.class_name:
-        changes.append(f"class: {old.class_name} → {new.class_name}")
-    changed = [
-        f"{k}: {old.params.get(k)!r} → {new.params.get(k)!r}"
-        for k in sorted(set(old.params) | set(new.params))
-        if old.params.get(k) != new.params.get(k)
-    ]
-    if changed:
-        changes.append(
-            "parameters: " + "; ".join(changed[:10]) + (" …" if len(changed) > 10 else "")
-        )
-    for key in sorted(set(old.metrics) | set(new.metrics)):
-        a, b = old.metrics.get(key), new.metrics.get(key)
-        if a is not None and b is not None and a != b:
-            changes.append(f"{key}: {a:.4g} → {b:.4g} ({b - a:+.4g})")
-        elif a is None and b is not None:
-            changes.append(f"{key}: new, {b:.4g}")
-    if old.train_dataset != new.train_dataset:
-        changes.append(f"training data: {old.train_dataset} → {new.train_dataset}")
-    if not changes:
-        changes.append(f"no parameter, metric or data change since v{old.version}")
-    return tuple(changes)
 
 
 def show(ref: str, *, registry: PathLike | None = None) -> ModelVersion | DatasetVersion:
     """The stored version ``ref`` names (``churn``, ``churn@3``, ``churn@production``)."""
-    reg = open_registry(registry)
-    resolved = reg.resolve(parse_ref(ref))
-    if resolved.kind == "model":
-        return _model_result(reg, resolved.name, resolved.version, with_changes=True)
-    return _dataset_result(reg, resolved.name, resolved.version, with_changes=True)
+    return catalog.show(ref, registry=registry)
 
 
 def resolve(ref: str, *, kind: str | None = None, registry: PathLike | None = None) -> Resolved:
     """Resolve a reference to (kind, name, version)."""
-    return open_registry(registry).resolve(parse_ref(ref), kind=kind)
+    return catalog.resolve(ref, kind=kind, registry=registry)
 
 
 def load(
@@ -522,56 +140,17 @@ def load(
     The artifact's hash is verified before anything is read from it; pickled models need
     ``trust=True`` because unpickling can run arbitrary code.
     """
-    reg = open_registry(registry)
-    resolved = reg.resolve(parse_ref(ref))
-    row = reg.version_row(resolved)
-    if resolved.kind == "model":
-        from modelbook.capture.models import deserialize
-
-        payload = reg.objects.read_verified(row["blob"])
-        return deserialize(row["flavor"], payload, trust=trust, what=f"model {resolved}")
-    path = reg.objects.verified_path(row["blob"])
-    return _read_table(path, format)
-
-
-def _read_table(path: Path, format: str) -> Any:
-    import pyarrow.parquet as pq
-
-    if format not in {"pandas", "arrow", "polars"}:
-        raise DataError(f"format={format!r} is not supported: use 'pandas', 'arrow' or 'polars'.")
-    table = pq.read_table(path)
-    if format == "arrow":
-        return table
-    if format == "polars":
-        import polars as pl
-
-        return pl.from_arrow(table)
-    return table.to_pandas()
+    return catalog.load(ref, trust=trust, format=format, registry=registry)
 
 
 def dataset_path(ref: str, *, registry: PathLike | None = None) -> Path:
     """The verified Parquet file of a dataset version (for DuckDB queries over stored data)."""
-    reg = open_registry(registry)
-    resolved = reg.resolve(parse_ref(ref), kind="dataset")
-    return reg.objects.verified_path(reg.dataset_version(resolved.name, resolved.version)["blob"])
+    return catalog.dataset_path(ref, registry=registry)
 
 
 def dataset_profile(ref: str, *, registry: PathLike | None = None) -> TableProfile:
     """The stored per-column profile of a dataset version."""
-    from modelbook.stats.profile import ColumnProfile, TableProfile
-
-    reg = open_registry(registry)
-    resolved = reg.resolve(parse_ref(ref), kind="dataset")
-    row = reg.dataset_version(resolved.name, resolved.version)
-    columns = tuple(
-        ColumnProfile(**_profile_kwargs(c))
-        for c in reg.column_profiles(resolved.name, resolved.version)
-    )
-    return TableProfile(rows=int(row["n_rows"]), columns=columns)
-
-
-def _profile_kwargs(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in row.items()}
+    return catalog.dataset_profile(ref, registry=registry)
 
 
 # -- listing, aliases, environment, gc ----------------------------------------------------------
@@ -580,6 +159,7 @@ def _profile_kwargs(row: Mapping[str, Any]) -> dict[str, Any]:
 def ls(name: str | None = None, *, registry: PathLike | None = None) -> Listing:
     """Every model and dataset, or the versions of ``name``."""
     reg = open_registry(registry)
+    reg.require()  # a path holding no registry is an error (a typo), not "nothing yet"
     if name is None:
         rows = reg.entries()
         return Listing(
@@ -680,8 +260,13 @@ def unalias(ref: str, *, registry: PathLike | None = None) -> AliasChange:
 
 
 def alias_history(name: str | None = None, *, registry: PathLike | None = None) -> Listing:
-    """Who moved which alias when, from which version to which: the audit trail."""
+    """Who moved which alias when, from which version to which: the audit trail.
+
+    An unknown ``name`` is a :class:`~modelbook.errors.NotFoundError` naming what exists.
+    """
     reg = open_registry(registry)
+    if not name:
+        reg.require()
     rows = reg.alias_events(validate_name(name) if name else None)
     return Listing(
         title="alias history" + (f" of {name}" if name else ""),
@@ -711,15 +296,56 @@ def requirements(ref: str, *, registry: PathLike | None = None) -> str:
 
 
 def gc(*, grace_seconds: float = 3600.0, registry: PathLike | None = None) -> GcReport:
-    """Remove blobs no version references (older than ``grace_seconds``, default one hour).
+    """Remove artifact files no version references, and temporary files of finished processes.
 
-    The grace period protects blobs a concurrent registration has written but not committed.
+    Safe at any grace, also while other processes register: gc decides and deletes under the
+    writers' lock, and a registration moves its files into place only inside the transaction
+    that commits them; temporary files of running processes are never touched. Files younger
+    than ``grace_seconds`` (default one hour; ``0`` removes all garbage now) are kept anyway.
+    A negative or non-numeric grace is a :class:`~modelbook.errors.ConfigError`.
     """
+    import math
+    import numbers
+
+    if (
+        isinstance(grace_seconds, bool)
+        or not isinstance(grace_seconds, numbers.Real)
+        or math.isnan(grace_seconds)
+        or grace_seconds < 0
+    ):
+        raise ConfigError(
+            f"grace_seconds must be a number of seconds >= 0 (0 removes all garbage now), "
+            f"not {grace_seconds!r}."
+        )
     reg = open_registry(registry)
-    if not reg.exists():
-        return GcReport(0, 0)
-    removed, freed = reg.collect_garbage(grace_seconds=grace_seconds)
+    reg.require()
+    removed, freed = reg.collect_garbage(grace_seconds=float(grace_seconds))
     return GcReport(removed, freed)
+
+
+def check(*, registry: PathLike | None = None) -> CheckReport:
+    """Verify the registry: every artifact file's hash and every reference between tables.
+
+    Returns a :class:`~modelbook.results.CheckReport` (``report.ok``; ``report.problems``, each
+    with what to do). It never changes the registry. When ``registry.duckdb`` is damaged, the
+    artifact files are still verified (a file's name is its hash) and ``report.recovery`` says
+    what can be recovered from them and what cannot.
+    """
+    from modelbook.registry.check import check_registry
+
+    data = check_registry(open_registry(registry))
+    return CheckReport(
+        registry=data["registry"],
+        metadata=data["metadata"],
+        files_checked=data["files_checked"],
+        bytes_checked=data["bytes_checked"],
+        problems=tuple(CheckProblem(**p) for p in data["problems"]),
+        notes=tuple(data["notes"]),
+        counts=data["counts"],
+        tables=data["tables"],
+        recovery=data["recovery"],
+        files=tuple(data["files"]),
+    )
 
 
 def history(

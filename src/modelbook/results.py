@@ -14,6 +14,8 @@ from typing import Any
 
 __all__ = [
     "AliasChange",
+    "CheckProblem",
+    "CheckReport",
     "DatasetVersion",
     "GcReport",
     "Listing",
@@ -115,6 +117,7 @@ class ModelVersion(Renderable):
     notes: str | None = None
     aliases: tuple[str, ...] = ()
     changes: tuple[str, ...] = ()
+    reused: bool = False  # True: an identical model (state and training data) was stored already
     kind = "model_version"
 
     @property
@@ -166,3 +169,41 @@ class GcReport(Renderable):
 
     def __repr__(self) -> str:
         return f"<GcReport removed {self.removed_files} files>"
+
+
+@dataclass(frozen=True)
+class CheckProblem:
+    """One thing ``check`` found broken: which check, what it affects, what to do."""
+
+    check: str  # e.g. 'blob.missing', 'ref.alias', 'metadata'
+    subject: str  # e.g. 'model churn@2', 'alias churn@production'
+    message: str
+    fix: str
+
+
+@dataclass(frozen=True, repr=False)
+class CheckReport(Renderable):
+    """What ``modelbook check`` verified and found: ``ok`` when nothing is broken."""
+
+    registry: str
+    metadata: str  # 'ok' | 'damaged' | 'missing'
+    files_checked: int  # artifact files hashed
+    bytes_checked: int
+    problems: tuple[CheckProblem, ...] = ()
+    notes: tuple[str, ...] = ()  # not broken: unreferenced files, stale temporary files
+    counts: Mapping[str, int] = field(default_factory=dict)  # rows read per table
+    tables: Mapping[str, str] = field(default_factory=dict)  # 'ok' or why a table is unreadable
+    recovery: str | None = None  # how to recover, when the metadata is damaged or missing
+    files: tuple[Mapping[str, Any], ...] = ()  # every artifact file, when the metadata is not ok
+    kind = "check_report"
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, **super().to_dict()}
+
+    def __repr__(self) -> str:
+        state = "ok" if self.ok else f"{len(self.problems)} problems"
+        return f"<CheckReport {self.registry}: {state}>"

@@ -195,11 +195,11 @@ def diff(
     evaluation table both models predict on; adds their disagreement. ``trust`` allows loading
     pickled models for ``on``.
     """
-    from modelbook import api
+    from modelbook import catalog
 
     ref_a, ref_b = _ref(a), _ref(b)
-    ra = api.resolve(ref_a, registry=registry)
-    rb = api.resolve(ref_b, registry=registry)
+    ra = catalog.resolve(ref_a, registry=registry)
+    rb = catalog.resolve(ref_b, registry=registry)
     if ra.kind != rb.kind:
         raise DataError(
             f"{ref_a} is a {ra.kind} but {ref_b} is a {rb.kind}: compare two models or two datasets."
@@ -244,10 +244,10 @@ def _stats(profile: Mapping[str, Any] | None) -> dict[str, float | None]:
 def _dataset_diff(
     ra: Any, rb: Any, *, key: str | Sequence[str] | None, registry: PathLike | None
 ) -> DatasetDiff:
-    from modelbook import api
+    from modelbook import catalog
 
-    va = api.show(f"{ra.name}@{ra.version}", registry=registry)
-    vb = api.show(f"{rb.name}@{rb.version}", registry=registry)
+    va = catalog.show(f"{ra.name}@{ra.version}", registry=registry)
+    vb = catalog.show(f"{rb.name}@{rb.version}", registry=registry)
     assert isinstance(va, DatasetVersion) and isinstance(vb, DatasetVersion)
     ca, cb = _columns_of(va), _columns_of(vb)
     added = tuple((n, str(c["arrow_type"])) for n, c in cb.items() if n not in ca)
@@ -272,8 +272,8 @@ def _dataset_diff(
     if key is not None:
         keys = (key,) if isinstance(key, str) else tuple(key)
         rows = row_changes(
-            api.dataset_path(va.ref, registry=registry),
-            api.dataset_path(vb.ref, registry=registry),
+            catalog.dataset_path(va.ref, registry=registry),
+            catalog.dataset_path(vb.ref, registry=registry),
             keys,
             labels=(va.ref, vb.ref),
         )
@@ -302,7 +302,7 @@ def _stored_drift(
     registry: PathLike | None,
 ) -> DatasetDrift | None:
     """Drift of ``b`` against ``a``: b's Parquet counted on a's stored bins and categories."""
-    from modelbook import api
+    from modelbook import catalog
     from modelbook.stats.drift import drift_from_profiles
     from modelbook.stats.profile import profile_table
 
@@ -314,9 +314,9 @@ def _stored_drift(
         return None
     import pyarrow.parquet as pq
 
-    reference = api.dataset_profile(ref_a, registry=registry)
+    reference = catalog.dataset_profile(ref_a, registry=registry)
     # Stored blobs carry no file suffix, so read the shared columns with pyarrow (column pruned).
-    table = pq.read_table(api.dataset_path(ref_b, registry=registry), columns=common)
+    table = pq.read_table(catalog.dataset_path(ref_b, registry=registry), columns=common)
     current = profile_table(table, reference=reference)
     return drift_from_profiles(reference, current, columns=common)
 
@@ -448,11 +448,11 @@ def _records(con: Any, sql: str) -> list[dict[str, Any]]:
 def _model_diff(
     ra: Any, rb: Any, *, on: object, trust: bool, registry: PathLike | None
 ) -> ModelDiff:
-    from modelbook import api
+    from modelbook import catalog
     from modelbook.capture.environment import package_changes
 
-    ma = api.show(f"{ra.name}@{ra.version}", registry=registry)
-    mb = api.show(f"{rb.name}@{rb.version}", registry=registry)
+    ma = catalog.show(f"{ra.name}@{ra.version}", registry=registry)
+    mb = catalog.show(f"{rb.name}@{rb.version}", registry=registry)
     assert isinstance(ma, ModelVersion) and isinstance(mb, ModelVersion)
     pa_, pb_ = dict(ma.params), dict(mb.params)
     metrics = tuple(
@@ -463,8 +463,8 @@ def _model_diff(
     notes: list[str] = []
     drift = None
     if ma.train_dataset and mb.train_dataset and ma.train_dataset != mb.train_dataset:
-        va = api.show(ma.train_dataset, registry=registry)
-        vb = api.show(mb.train_dataset, registry=registry)
+        va = catalog.show(ma.train_dataset, registry=registry)
+        vb = catalog.show(mb.train_dataset, registry=registry)
         assert isinstance(va, DatasetVersion) and isinstance(vb, DatasetVersion)
         drift = _stored_drift(
             va.ref, vb.ref, _columns_of(va), _columns_of(vb), notes, registry=registry
@@ -473,8 +473,8 @@ def _model_diff(
         notes.append(f"both versions were trained on {ma.train_dataset}")
     predictions = None
     if on is not None:
-        model_a = api.load(ma.ref, trust=trust, registry=registry)
-        model_b = api.load(mb.ref, trust=trust, registry=registry)
+        model_a = catalog.load(ma.ref, trust=trust, registry=registry)
+        model_b = catalog.load(mb.ref, trust=trust, registry=registry)
         predictions = prediction_diff(model_a, model_b, on)
     return ModelDiff(
         a=ma.ref,

@@ -189,7 +189,11 @@ def test_store_none_and_data(trained: Any, batch: pd.DataFrame) -> None:
 
 
 def test_production_alias_is_the_default(trained: Any, batch: pd.DataFrame) -> None:
-    modelbook.register(trained.model, name="churn", data=trained.X, target=trained.y)  # churn@2
+    from sklearn.base import clone
+
+    # Another model (an identical one would return churn@1 again).
+    other = clone(trained.model).set_params(logisticregression__C=0.5).fit(trained.X, trained.y)
+    modelbook.register(other, name="churn", data=trained.X, target=trained.y)  # churn@2
     assert modelbook.monitor("churn", data=batch, store="none").target == "churn@2"
     modelbook.alias("churn@1", "production")
     assert modelbook.monitor("churn", data=batch, store="none").target == "churn@1"

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 import modelbook as mb
-from modelbook.monitoring.checks import _beyond_chance
+from modelbook.monitoring.schema import _beyond_chance
 
 
 def test_binomial_guard_matches_the_exchangeable_expectation() -> None:

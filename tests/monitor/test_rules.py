@@ -82,7 +82,7 @@ def test_rule_forms_and_column_overrides() -> None:
         (
             {"drift": {"p_valu": 0.1}},
             "in monitor.drift: Unknown drift setting 'p_valu'; allowed: numeric_test, "
-            "categorical_test, thresholds, p_value, drift_share, columns.",
+            "categorical_test, thresholds, p_value, correction, drift_share, columns.",
         ),
     ],
 )

@@ -5,6 +5,14 @@
   without asking; anything else needs ``trust=True``.
 - ``xgboost`` / ``lightgbm``: their own model formats, when the libraries are installed.
 - ``pickle``: any other object with ``predict``; marked untrusted, because unpickling runs code.
+
+Serialised bytes are not stable across runs (skops writes a zip with timestamps, pickle memo
+order varies), so a model's *identity* is computed separately, by :func:`model_identity`: a hash
+of its class, parameters and learned state, walked the way pickle walks an object but with
+sorted sets and dict keys, numpy arrays hashed by dtype, shape and bytes (structured arrays field
+by field, so padding never counts) and functions by qualified name. The same estimator fitted
+with the same data and seed in two processes gets the same identity; so re-running a notebook
+finds the version it stored last time instead of storing a copy.
 """
 
 from __future__ import annotations
@@ -13,7 +21,10 @@ import copy
 import importlib
 import io
 import pickle
+import struct
+import sys
 import tempfile
+import types
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,9 +34,11 @@ from modelbook.errors import ModelbookError, UnsupportedObjectError, UntrustedAr
 __all__ = [
     "SUPPORTED_MODELS",
     "SerializedModel",
+    "check_fitted",
     "deserialize",
     "flatten_params",
     "is_model",
+    "model_identity",
     "serialize",
 ]
 
@@ -52,6 +65,163 @@ def _qualname(obj: object) -> str:
 def is_model(obj: object) -> bool:
     """Anything with a callable ``predict`` is treated as a model."""
     return callable(getattr(obj, "predict", None))
+
+
+def check_fitted(obj: object) -> None:
+    """Refuse an estimator that was never fitted (monitoring it would fail on predict)."""
+    if "sklearn" not in sys.modules or not callable(getattr(obj, "fit", None)):
+        return
+    from sklearn.base import BaseEstimator
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    if not isinstance(obj, BaseEstimator) and not hasattr(obj, "__sklearn_is_fitted__"):
+        return
+    try:
+        check_is_fitted(obj)
+    except NotFittedError:
+        short = type(obj).__name__
+        raise UnsupportedObjectError(
+            f"cannot register an unfitted {short}: fit it first (e.g. model.fit(X, y)); a model "
+            "that was never trained cannot predict, so monitoring it would fail."
+        ) from None
+    except (TypeError, AttributeError):  # not an estimator check_is_fitted understands
+        return
+
+
+class _Unhashable(Exception):
+    """The object holds something without a stable identity; such a model is never deduped."""
+
+
+def model_identity(obj: object) -> str | None:
+    """A digest of ``obj``'s class, parameters and learned state, stable across processes.
+
+    None when some part of the object cannot be walked deterministically (then every
+    registration stores a new version, as before).
+    """
+    try:
+        return "xxh3:" + _structure_digest(obj)
+    except (_Unhashable, RecursionError):
+        return None
+
+
+def _structure_digest(obj: object) -> str:
+    import numpy as np
+    import xxhash
+
+    digest = xxhash.xxh3_128()
+    update = digest.update
+    memo: dict[int, int] = {}
+    alive: list[Any] = []  # keep reduce() results alive, so their ids stay unique
+
+    def size(n: int) -> bytes:
+        return struct.pack("<q", n)
+
+    def key_of(value: Any) -> str:
+        return "s" + value if type(value) is str else "h" + _structure_digest(value)
+
+    def walk(x: Any, depth: int) -> None:
+        if depth > 500:
+            raise _Unhashable("nested too deeply")
+        if x is None or x is True or x is False or x is Ellipsis:
+            update(b"c" + repr(x).encode())
+            return
+        kind = type(x)
+        if kind is int:
+            text = str(x).encode()
+            update(b"i" + size(len(text)) + text)
+            return
+        if kind is float:
+            update(b"f" + struct.pack("<d", x))
+            return
+        if kind is complex:
+            update(b"j" + struct.pack("<dd", x.real, x.imag))
+            return
+        if kind is str:
+            data = x.encode("utf-8", "surrogatepass")
+            update(b"s" + size(len(data)) + data)
+            return
+        if kind in (bytes, bytearray):
+            update(b"b" + size(len(x)))
+            update(x)
+            return
+        if id(x) in memo:  # shared or cyclic reference: its first-visit number
+            update(b"r" + size(memo[id(x)]))
+            return
+        memo[id(x)] = len(memo)
+        alive.append(x)
+        if isinstance(x, np.ndarray):
+            update(b"a" + x.dtype.str.encode() + repr(x.shape).encode())
+            if x.dtype.hasobject:
+                if x.dtype.names:
+                    raise _Unhashable("structured object array")
+                update(b"O")
+                for item in x.ravel(order="C"):
+                    walk(item, depth + 1)
+            elif x.dtype.names:  # field by field: padding bytes are not data
+                for field in x.dtype.names:
+                    update(b"n" + field.encode())
+                    update(np.ascontiguousarray(x[field]).tobytes())
+            elif x.size:
+                update(np.ascontiguousarray(x).reshape(-1).view(np.uint8).data)
+            return
+        if isinstance(x, np.generic):
+            update(b"g" + x.dtype.str.encode())
+            walk(x.item() if x.dtype.kind not in "OV" else x.tobytes(), depth + 1)
+            return
+        if kind in (list, tuple):
+            update((b"l" if kind is list else b"t") + size(len(x)))
+            for item in x:
+                walk(item, depth + 1)
+            return
+        if kind is dict:
+            update(b"d" + size(len(x)))
+            for key, _k, value in sorted(
+                ((key_of(k), k, v) for k, v in x.items()), key=lambda item: item[0]
+            ):
+                update(b"k" + key.encode())
+                walk(value, depth + 1)
+            return
+        if kind in (set, frozenset):
+            update(b"S" + size(len(x)))
+            for key in sorted(key_of(item) for item in x):
+                update(b"k" + key.encode())
+            return
+        if isinstance(x, types.FunctionType) and (
+            "<lambda>" in x.__qualname__ or "<locals>" in x.__qualname__
+        ):  # no importable name: its code stands for it
+            update(b"L" + f"{x.__module__}.{x.__qualname__}".encode())
+            walk(x.__code__.co_code, depth + 1)
+            walk(repr(x.__code__.co_consts), depth + 1)
+            return
+        if isinstance(
+            x, (type, types.FunctionType, types.BuiltinFunctionType, types.ModuleType, np.ufunc)
+        ):
+            name = getattr(x, "__qualname__", None) or getattr(x, "__name__", None)
+            module = getattr(x, "__module__", None) or ""
+            if isinstance(x, np.ufunc):
+                module = "numpy"
+            update(b"N" + f"{module}.{name}".encode())
+            return
+        try:
+            reduced = x.__reduce_ex__(4)
+        except Exception as exc:
+            raise _Unhashable(f"{type(x).__name__}: {exc}") from exc
+        alive.append(reduced)
+        if isinstance(reduced, str):  # a global singleton
+            update(b"G" + reduced.encode())
+            return
+        update(b"R" + size(len(reduced)))
+        for part in reduced:
+            if isinstance(part, types.GeneratorType) or (
+                hasattr(part, "__next__") and not isinstance(part, (str, bytes))
+            ):
+                part = list(part)
+                alive.append(part)
+            walk(part, depth + 1)
+
+    walk(obj, 0)
+    return str(digest.hexdigest())
 
 
 def _flavor(obj: object) -> str:

@@ -1,9 +1,16 @@
 """The monitor engine behind ``modelbook.monitor(ref, data=...)``: is this batch still the world
 the model was trained on, and is the model still good?
 
-Modules: :mod:`~modelbook.monitoring.run` (the run), :mod:`~modelbook.monitoring.checks` (checks
-from profiles), :mod:`~modelbook.monitoring.predictions` (the model: predictions, serving cost),
-:mod:`~modelbook.monitoring.rules` (alert rules), :mod:`~modelbook.monitoring.report` (the result).
+Modules: :mod:`~modelbook.monitoring.run` (the run: lists the check families),
+:mod:`~modelbook.monitoring.context` (the :class:`RunContext` every family reads), one module per
+check family, each ``checks(ctx) -> list[CheckResult]``: :mod:`~modelbook.monitoring.schema`
+(schema, invariants, stability), :mod:`~modelbook.monitoring.data_drift`,
+:mod:`~modelbook.monitoring.environment`, :mod:`~modelbook.monitoring.model_output` (the model's
+predictions), :mod:`~modelbook.monitoring.prediction_drift`, :mod:`~modelbook.monitoring.quality`,
+:mod:`~modelbook.monitoring.serving`; and :mod:`~modelbook.monitoring.checks` (what families
+share), :mod:`~modelbook.monitoring.inputs` (the run's inputs, checked),
+:mod:`~modelbook.monitoring.predictions` (running the model), :mod:`~modelbook.monitoring.rules`
+(alert rules), :mod:`~modelbook.monitoring.report` (the result).
 The package is not named ``monitor``: a submodule of that name would replace the
 ``modelbook.monitor`` function on the package as soon as it was imported.
 """

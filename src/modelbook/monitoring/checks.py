@@ -1,121 +1,46 @@
-"""Checks computed from profiles: schema, invariants, stability, drift; and environment changes.
+"""What the check families share: statuses, shares, drift messages, the run's status.
 
-Every check reads the batch's profile (counted on the reference's bins and categories) and the
-stored reference profile, so the batch is read exactly once whatever is checked.
+The families themselves are modules of their own, each ``checks(ctx) -> list[CheckResult]``
+(see :mod:`~modelbook.monitoring.context` and the list in :mod:`~modelbook.monitoring.run`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from modelbook.monitoring.report import CheckResult
 from modelbook.monitoring.rules import MonitorRules, Rule
-from modelbook.render.format import fmt_value
 
 if TYPE_CHECKING:
-    from modelbook.stats.drift import ColumnDrift, DatasetDrift
+    from modelbook.stats.drift import ColumnDrift
     from modelbook.stats.profile import ColumnProfile, TableProfile
 
 __all__ = [
+    "all_null",
     "comparable_columns",
-    "drift_checks",
-    "environment_checks",
-    "invariant_checks",
-    "label_drift_check",
-    "prediction_drift_check",
-    "schema_checks",
-    "stability_checks",
+    "describe",
+    "drift_message",
+    "one_column_drift_check",
+    "pct",
+    "status_of",
     "summarise",
 ]
 
-_NUMERIC = ("numeric", "datetime")
 
-
-def _status(rule: Rule, failed: bool) -> str:
+def status_of(rule: Rule, failed: bool) -> str:
+    """'ok' when the check passed, else the rule's severity as a status ('alert' or 'info')."""
     if not failed:
         return "ok"
     return "alert" if rule.severity == "alert" else "info"
 
 
-def _pct(share: float) -> str:
+def pct(share: float) -> str:
     return f"{share * 100:.2f}%" if share < 0.1 else f"{share * 100:.1f}%"
 
 
-def _all_null(col: ColumnProfile) -> bool:
+def all_null(col: ColumnProfile) -> bool:
     return col.count > 0 and col.nulls + col.nan >= col.count
-
-
-def schema_checks(
-    expected: Sequence[str],
-    reference: TableProfile,
-    batch: TableProfile,
-    rules: MonitorRules,
-    *,
-    batch_names: Sequence[str],
-    ignore: Sequence[str] = (),
-) -> list[CheckResult]:
-    """Missing, unexpected, re-typed and all-null columns against the expected inputs."""
-    out: list[CheckResult] = []
-    have = set(batch_names)
-    wanted = set(expected)
-    rule = rules.rule("schema.missing")
-    if rule.severity != "off":
-        for name in expected:
-            if name not in have:
-                out.append(
-                    CheckResult(
-                        "schema.missing",
-                        _status(rule, True),
-                        "column is missing from the batch",
-                        column=name,
-                    )
-                )
-    rule = rules.rule("schema.unexpected")
-    if rule.severity != "off":
-        for name in batch_names:
-            if name not in wanted and name not in ignore:
-                out.append(
-                    CheckResult(
-                        "schema.unexpected",
-                        _status(rule, True),
-                        "column was not in the training data",
-                        column=name,
-                    )
-                )
-    ref_names, profiled = set(reference.names), set(batch.names)
-    for name in expected:
-        if name not in profiled or name not in ref_names:
-            continue
-        ref, cur = reference.column(name), batch.column(name)
-        rule = rules.rule("schema.type", name)
-        if rule.severity != "off" and (ref.kind != cur.kind or ref.arrow_type != cur.arrow_type):
-            kind_changed = ref.kind != cur.kind
-            out.append(
-                CheckResult(
-                    "schema.type",
-                    _status(rule, True) if kind_changed else "info",
-                    f"type changed from {ref.arrow_type} to {cur.arrow_type}"
-                    + (f" ({ref.kind} → {cur.kind})" if kind_changed else ""),
-                    column=name,
-                )
-            )
-        rule = rules.rule("schema.all_null", name)
-        if rule.severity != "off" and _all_null(cur) and not _all_null(ref):
-            out.append(
-                CheckResult(
-                    "schema.all_null",
-                    _status(rule, True),
-                    f"all {cur.count:,} values are null",
-                    column=name,
-                    statistic=1.0,
-                )
-            )
-    if not out:
-        out.append(
-            CheckResult("schema", "ok", f"all {len(expected)} expected columns present, same types")
-        )
-    return out
 
 
 def comparable_columns(
@@ -128,287 +53,40 @@ def comparable_columns(
         if name not in ref_names or name not in have:
             continue
         ref, cur = reference.column(name), batch.column(name)
-        if ref.kind == cur.kind and ref.kind != "other" and not _all_null(cur):
+        if ref.kind == cur.kind and ref.kind != "other" and not all_null(cur):
             out.append(name)
     return out
 
 
-def _above_max(ref: ColumnProfile, cur: ColumnProfile) -> float:
-    """Values above the reference maximum, estimated from the top bin (see docs/monitoring.md).
-
-    The top bin holds values ≥ the reference maximum; the part expected *at* the maximum (the
-    reference's own top-bin share) is subtracted, so integer columns with many values equal to
-    the maximum are not counted as out of range.
-    """
-    if cur.max is None or ref.max is None or cur.max <= ref.max or not cur.hist_counts:
-        return 0.0
-    ref_top = ref.hist_counts[-1] / ref.finite if ref.finite and ref.hist_counts else 0.0
-    return max(0.0, cur.hist_counts[-1] - ref_top * cur.finite)
+def describe(exc: BaseException) -> str:
+    """An exception in one line, for a check whose code (the user's model) failed."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
-RANGE_P_VALUE = 0.01
-
-
-def _beyond_chance(outside: float, n_batch: int, n_reference: int) -> bool:
-    """Whether more values fall outside the reference range than chance explains.
-
-    A new value drawn from the reference's own distribution lands outside the min/max of
-    ``n_reference`` values with probability 2 / (n_reference + 1), so a small batch scored
-    against a small training set exceeds a share threshold by chance alone; a binomial tail
-    below :data:`RANGE_P_VALUE` is required as well.
-    """
-    from scipy.special import bdtrc
-
-    k = round(outside)
-    if k <= 0:
-        return False
-    p = min(1.0, 2.0 / (n_reference + 1))
-    return float(bdtrc(k - 1, n_batch, p)) < RANGE_P_VALUE
-
-
-def invariant_checks(
-    columns: Sequence[str], reference: TableProfile, batch: TableProfile, rules: MonitorRules
-) -> list[CheckResult]:
-    """Values outside the training range, unseen categories, null-rate increases."""
-    out: list[CheckResult] = []
-    ran = {"invariants.range": 0, "invariants.categories": 0, "invariants.nulls": 0}
-    for name in columns:
-        ref, cur = reference.column(name), batch.column(name)
-        rule = rules.rule("invariants.range", name)
-        if rule.severity != "off" and ref.kind in _NUMERIC and cur.finite and ref.finite:
-            ran["invariants.range"] += 1
-            below = cur.hist_counts[0] if cur.hist_counts else 0
-            outside = below + _above_max(ref, cur)
-            share = outside / cur.finite
-            threshold = rule.threshold or 0.0
-            if share > threshold and _beyond_chance(outside, cur.finite, ref.finite):
-                out.append(
-                    CheckResult(
-                        "invariants.range",
-                        _status(rule, True),
-                        f"{_pct(share)} of values outside the training range "
-                        f"[{fmt_value(ref.min)}, {fmt_value(ref.max)}] "
-                        f"(batch: {fmt_value(cur.min)} to {fmt_value(cur.max)})",
-                        column=name,
-                        test="share outside range",
-                        statistic=share,
-                        threshold=threshold,
-                    )
-                )
-        rule = rules.rule("invariants.categories", name)
-        if (
-            rule.severity != "off"
-            and ref.kind == "categorical"
-            and ref.other_count == 0
-            and ref.top_values
-        ):
-            ran["invariants.categories"] += 1
-            known = set(ref.top_values)
-            unseen = [
-                (v, c)
-                for v, c in zip(cur.top_values, cur.top_counts, strict=True)
-                if v not in known
-            ]
-            total = sum(cur.top_counts) + cur.other_count
-            share = (sum(c for _, c in unseen) + cur.other_count) / total if total else 0.0
-            threshold = rule.threshold or 0.0
-            if share > threshold:
-                shown = ", ".join(repr(v) for v, _ in unseen[:5])
-                out.append(
-                    CheckResult(
-                        "invariants.categories",
-                        _status(rule, True),
-                        f"{_pct(share)} of rows have categories unseen in training ({shown})",
-                        column=name,
-                        test="share unseen",
-                        statistic=share,
-                        threshold=threshold,
-                    )
-                )
-        rule = rules.rule("invariants.nulls", name)
-        if rule.severity != "off":
-            ran["invariants.nulls"] += 1
-            ref_share = ref.nulls / ref.count if ref.count else 0.0
-            cur_share = cur.nulls / cur.count if cur.count else 0.0
-            threshold = rule.threshold or 0.0
-            if cur_share - ref_share > threshold:
-                out.append(
-                    CheckResult(
-                        "invariants.nulls",
-                        _status(rule, True),
-                        f"null share rose from {_pct(ref_share)} to {_pct(cur_share)}",
-                        column=name,
-                        test="null share increase",
-                        statistic=cur_share - ref_share,
-                        threshold=threshold,
-                    )
-                )
-    return out + _ok_rows(out, ran)
-
-
-def _ok_rows(found: list[CheckResult], ran: Mapping[str, int]) -> list[CheckResult]:
-    hit = {c.check for c in found}
-    return [
-        CheckResult(check, "ok", f"passed on {n} column{'s' if n != 1 else ''}")
-        for check, n in ran.items()
-        if n and check not in hit
-    ]
-
-
-def stability_checks(
-    columns: Sequence[str], reference: TableProfile, batch: TableProfile, rules: MonitorRules
-) -> list[CheckResult]:
-    """NaN and ±inf in the inputs, against the training data's own share."""
-    out: list[CheckResult] = []
-    ran = {"stability.nan": 0, "stability.inf": 0}
-    for name in columns:
-        ref, cur = reference.column(name), batch.column(name)
-        if ref.kind not in _NUMERIC or not cur.count:
-            continue
-        rule = rules.rule("stability.nan", name)
-        if rule.severity != "off":
-            ran["stability.nan"] += 1
-            ref_share = ref.nan / ref.count if ref.count else 0.0
-            cur_share = cur.nan / cur.count
-            threshold = rule.threshold or 0.0
-            if cur_share - ref_share > threshold:
-                out.append(
-                    CheckResult(
-                        "stability.nan",
-                        _status(rule, True),
-                        f"{cur.nan:,} NaN ({_pct(cur_share)}; training: {_pct(ref_share)})",
-                        column=name,
-                        test="NaN share increase",
-                        statistic=cur_share - ref_share,
-                        threshold=threshold,
-                    )
-                )
-        rule = rules.rule("stability.inf", name)
-        if rule.severity != "off":
-            ran["stability.inf"] += 1
-            ref_inf = ref.pos_inf + ref.neg_inf
-            cur_inf = cur.pos_inf + cur.neg_inf
-            cur_share = cur_inf / cur.count
-            threshold = rule.threshold or 0.0
-            if ref_inf:
-                threshold = max(threshold, 0.01)
-                value = cur_share - ref_inf / ref.count
-            else:
-                value = cur_share
-            if cur_inf and value > threshold:
-                out.append(
-                    CheckResult(
-                        "stability.inf",
-                        _status(rule, True),
-                        f"{cur.pos_inf:,} +inf and {cur.neg_inf:,} -inf ({_pct(cur_share)}; "
-                        f"training: {ref_inf:,})",
-                        column=name,
-                        test="±inf share",
-                        statistic=value,
-                        threshold=threshold,
-                    )
-                )
-    return out + _ok_rows(out, ran)
-
-
-def _drift_message(d: ColumnDrift) -> str:
+def drift_message(d: ColumnDrift) -> str:
     if not d.tested:
         return d.reason
     p = f", p={d.p_value:.2g}" if d.p_value is not None else ""
+    if d.p_value is not None and d.p_threshold is not None and d.p_threshold < 1.0:
+        # The level after the family-wise correction (stated once, in drift.dataset).
+        p += f" {'<' if d.p_value < d.p_threshold else '≥'} {d.p_threshold:.2g}"
     verdict = "drifted" if d.drifted else "no drift"
     return f"{verdict}: {d.test} {d.statistic:.4g} (threshold {d.threshold:g}{p})"
 
 
-def drift_checks(drift: DatasetDrift, rules: MonitorRules) -> list[CheckResult]:
-    out = []
-    for d in drift.columns:
-        rule = rules.rule("drift.column", d.column)
-        status = "info" if not d.tested else _status(rule, d.drifted)
-        out.append(
-            CheckResult(
-                "drift.column",
-                status,
-                _drift_message(d),
-                column=d.column,
-                test=d.test if d.tested else None,
-                statistic=d.statistic if d.tested else None,
-                threshold=d.threshold if d.tested else None,
-            )
-        )
-    rule = rules.rule("drift.dataset")
-    if rule.severity != "off":
-        n = sum(c.drifted for c in drift.columns)
-        tested = sum(c.tested for c in drift.columns)
-        out.append(
-            CheckResult(
-                "drift.dataset",
-                _status(rule, drift.drifted),
-                f"{n} of {tested} columns drifted ({_pct(drift.drifted_share)}; dataset drifts "
-                f"at {_pct(drift.share_threshold)})",
-                test="share of drifted columns",
-                statistic=drift.drifted_share,
-                threshold=drift.share_threshold,
-            )
-        )
-    return out
-
-
-def label_drift_check(drift: ColumnDrift, rules: MonitorRules) -> CheckResult:
-    return prediction_drift_check(drift, rules, check="drift.label")
-
-
-def prediction_drift_check(
-    drift: ColumnDrift, rules: MonitorRules, *, check: str = "drift.prediction"
-) -> CheckResult:
+def one_column_drift_check(drift: ColumnDrift, rules: MonitorRules, *, check: str) -> CheckResult:
+    """A drift verdict reported on its own: the labels' or the predictions'."""
     rule = rules.rule(check)
     return CheckResult(
         check,
-        "info" if not drift.tested else _status(rule, drift.drifted),
-        _drift_message(drift),
+        "info" if not drift.tested else status_of(rule, drift.drifted),
+        drift_message(drift),
         column=drift.column,
         test=drift.test if drift.tested else None,
         statistic=drift.statistic if drift.tested else None,
         threshold=drift.threshold if drift.tested else None,
     )
-
-
-def environment_checks(
-    recorded: Mapping[str, Any],
-    current: Mapping[str, Any],
-    *,
-    model_library: str | None,
-    rules: MonitorRules,
-) -> tuple[list[CheckResult], list[tuple[str, str | None, str | None]]]:
-    """Python and package versions that differ from those recorded with the model version."""
-    from modelbook.capture.environment import package_changes
-
-    watched = set(rules.packages)
-    if model_library:
-        watched.add(model_library)
-    changes = package_changes(recorded, current, only=watched)
-    out: list[CheckResult] = []
-    for package, old, new in changes:
-        check = "environment.model_library" if package == model_library else "environment.packages"
-        rule = rules.rule(check)
-        if rule.severity == "off":
-            continue
-        out.append(
-            CheckResult(
-                check,
-                _status(rule, True),
-                f"{package} {old or 'absent'} at registration, {new or 'absent'} now",
-                column=package,
-            )
-        )
-    if not out:
-        out.append(
-            CheckResult(
-                "environment",
-                "ok",
-                "python and " + ", ".join(sorted(watched)) + " unchanged since registration",
-            )
-        )
-    return out, changes
 
 
 def summarise(checks: Sequence[CheckResult]) -> str:

@@ -50,6 +50,7 @@ class Predictions:
 
     labels: npt.NDArray[Any]  # predict() output
     scores: npt.NDArray[np.float64] | None  # P(positive class) for binary classifiers
+    proba: npt.NDArray[np.float64] | None = None  # predict_proba() of a multiclass model, if asked
     chunk_seconds: list[float] = field(default_factory=list)
     chunk_rows: list[int] = field(default_factory=list)
     single_row_seconds: list[float] = field(default_factory=list)
@@ -134,15 +135,23 @@ def predict_batches(
     file_kind: str = "parquet",
     columns: list[str],
     tick: Callable[[int], None] | None = None,
+    proba: bool = False,
 ) -> Predictions:
     """Predict every row of ``table`` (Arrow) or the file at ``path``, chunk by chunk.
 
+    ``proba``: also keep a multiclass model's ``predict_proba`` matrix (for quality metrics such
+    as ``roc_auc_ovr``; 8 bytes per row and class). A ``predict_proba`` that fails leaves it out.
     Raises whatever ``predict`` raises; the caller records it as a failed check.
     """
     named = getattr(model, "feature_names_in_", None) is not None or _wants_frame(model)
     task = task_of(model)
     labels: list[npt.NDArray[Any]] = []
     scores: list[npt.NDArray[np.float64]] = []
+    matrices: list[npt.NDArray[np.float64]] | None = (
+        []
+        if proba and task == "multiclass" and callable(getattr(model, "predict_proba", None))
+        else None
+    )
     out = Predictions(labels=np.empty(0), scores=None)
     if table is not None:
         n = table.num_rows
@@ -168,13 +177,30 @@ def predict_batches(
         labels.append(y.reshape(chunk.num_rows, -1)[:, 0] if y.ndim > 1 else y)
         if task == "binary":
             scores.append(np.asarray(model.predict_proba(x), dtype=np.float64)[:, 1])
+        if matrices is not None:
+            matrices = _with_proba(matrices, model, x)
         if tick is not None:
             tick(chunk.num_rows)
     if first is not None:
         out.single_row_seconds = _single_row_latency(model, first)
     out.labels = np.concatenate(labels) if labels else np.empty(0)
     out.scores = np.concatenate(scores) if scores else None
+    out.proba = np.concatenate(matrices) if matrices else None
     return out
+
+
+def _with_proba(
+    matrices: list[npt.NDArray[np.float64]], model: Any, x: Any
+) -> list[npt.NDArray[np.float64]] | None:
+    """One more chunk of ``predict_proba``, or None (given up) when the model cannot give it."""
+    try:
+        matrix = np.asarray(model.predict_proba(x), dtype=np.float64)
+    except Exception:  # the model is user code: without probabilities, fewer metrics
+        return None
+    if matrix.ndim != 2 or matrix.shape[0] != len(x):
+        return None
+    matrices.append(matrix)
+    return matrices
 
 
 def _wants_frame(model: Any) -> bool:

@@ -112,6 +112,20 @@ class MonitorReport(Renderable):
     def drift_share(self) -> float | None:
         return self.drift.drifted_share if self.drift is not None else None
 
+    def registered_metric(self, name: str) -> float | None:
+        """The registered value a computed metric (``f1_macro``, ``mae``…) is compared with.
+
+        Registered names are read as :func:`modelbook.stats.metrics.lookup_metric` reads them
+        (``auc`` is ``roc_auc``; ``neg_mean_absolute_error = -0.3`` is ``mae = 0.3``).
+        """
+        from modelbook.stats.metrics import lookup_metric
+
+        for key, value in self.reference_metrics.items():
+            found = lookup_metric(key)
+            if found is not None and found[0].name == name:
+                return found[1] * value
+        return None
+
     @property
     def seconds(self) -> float:
         return (self.finished_at - self.started_at).total_seconds()
@@ -152,6 +166,7 @@ class MonitorReport(Renderable):
                     "drifted_share": value.drifted_share,
                     "share_threshold": value.share_threshold,
                     "drifted": value.drifted,
+                    "correction": value.correction,
                 }
             elif f.name == "prediction_drift" and value is not None:
                 out[f.name] = _drift_dict(value)
@@ -199,6 +214,7 @@ class MonitorReport(Renderable):
                 drifted_share=drift["drifted_share"],
                 share_threshold=drift["share_threshold"],
                 drifted=drift["drifted"],
+                correction=drift.get("correction", "none"),
             )
             if drift
             else None,

@@ -17,6 +17,7 @@ In TOML a rule is a severity string, a threshold number, or a table of both::
 
     [tool.modelbook.monitor.drift]                   # the drift tests (modelbook.stats.drift)
     drift_share = 0.3
+    correction = "holm"                              # p-values corrected over the columns
 
 Defaults (why) are in :data:`DEFAULT_CHECKS` and ``docs/monitoring.md``.
 """
