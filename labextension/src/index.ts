@@ -20,6 +20,24 @@ export const modelbookIcon = new LabIcon({ name: 'modelbook:registry', svgstr: I
 export const COMMAND_INSERT = 'modelbook:insert-cell';
 export const COMMAND_REFRESH = 'modelbook:refresh-registry';
 
+/** Code that mentions modelbook (API, magics) in the source. */
+const USES_MODELBOOK = /modelbook|%register\b|%monitor\b|\bmb\./;
+
+/** Whether a finished cell may have changed the registry: it used modelbook or showed one of
+ * its results (every result, widget outputs included, carries our MIME type). */
+function touchesRegistry(cell: ICodeCellModel): boolean {
+  if (USES_MODELBOOK.test(cell.sharedModel.getSource())) {
+    return true;
+  }
+  const outputs = cell.outputs;
+  for (let i = 0; i < outputs.length; i++) {
+    if (MIME_TYPE in outputs.get(i).data) {
+      return true;
+    }
+  }
+  return false;
+}
+
 const plugin: JupyterFrontEndPlugin<void> = {
   id: 'modelbook:sidebar',
   description: 'Browse the modelbook registry and insert %modelbook cells.',
@@ -48,20 +66,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     const sidebar = new RegistrySidebar(code => void app.commands.execute(COMMAND_INSERT, { code }));
     sidebar.title.icon = modelbookIcon;
-    // A cell that printed a modelbook result may have changed the registry: refresh soon after.
-    let pending: number | undefined;
+    // A finished cell that used modelbook may have changed the registry: refresh soon after
+    // (debounced, so "run all" costs one reload), or when the sidebar is next shown.
     NotebookActions.executed.connect((_, { cell }) => {
-      if (cell.model.type !== 'code' || !sidebar.isVisible) {
-        return;
-      }
-      const outputs = (cell.model as ICodeCellModel).outputs;
-      let ours = false;
-      for (let i = 0; i < outputs.length; i++) {
-        ours = ours || MIME_TYPE in outputs.get(i).data;
-      }
-      if (ours) {
-        window.clearTimeout(pending);
-        pending = window.setTimeout(() => void sidebar.refresh(), 500);
+      if (cell.model.type === 'code' && touchesRegistry(cell.model as ICodeCellModel)) {
+        sidebar.changed();
       }
     });
     app.commands.addCommand(COMMAND_REFRESH, {

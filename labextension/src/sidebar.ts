@@ -37,14 +37,52 @@ export class RegistrySidebar extends Widget {
   }
 
   protected onAfterAttach(): void {
+    window.addEventListener('focus', this._onFocus);
     if (!this._loaded) {
       void this.refresh();
     }
   }
 
+  protected onBeforeDetach(): void {
+    window.removeEventListener('focus', this._onFocus);
+  }
+
+  /** Shown again (its tab chosen): reload if the registry may have changed meanwhile. */
+  protected onAfterShow(): void {
+    if (this._stale || !this._loaded) {
+      void this.refresh();
+    }
+  }
+
+  /**
+   * The registry may have changed (a cell that used modelbook finished): reload soon if the
+   * sidebar is visible (debounced: a "run all" costs one reload), else when it is next shown.
+   */
+  changed(delay = 400): void {
+    this._stale = true;
+    if (!this.isVisible) {
+      return;
+    }
+    window.clearTimeout(this._pending);
+    this._pending = window.setTimeout(() => void this.refresh(), delay);
+  }
+
+  /** The page regained focus: another process (CLI, scheduled job, another notebook) may
+   * have written to the registry while the user was away. */
+  private _onFocus = (): void => {
+    if (this.isVisible && Date.now() - this._refreshedAt > 1000) {
+      this.changed(0);
+    } else if (!this.isVisible) {
+      this._stale = true;
+    }
+  };
+
   /** Reload the entries (and the open version lists) from the server. */
   async refresh(): Promise<void> {
+    window.clearTimeout(this._pending);
     this._loaded = true;
+    this._stale = false;
+    this._refreshedAt = Date.now();
     this._where.textContent = 'Loading…';
     try {
       const result = await api.entries();
@@ -202,6 +240,9 @@ export class RegistrySidebar extends Widget {
 
   private _insert: InsertCell;
   private _loaded = false;
+  private _stale = false;
+  private _pending: number | undefined;
+  private _refreshedAt = 0;
   private _entries: IEntry[] = [];
   private _versions = new Map<string, IVersion[]>();
   private _open = new Set<string>();

@@ -16,9 +16,19 @@ plain jupyter_client) send an empty metadata dict. Both sides are tested with re
 in both directions: a headless run writes static HTML into the saved notebook (nbclient would
 otherwise store widget state that nbconvert can only show by loading scripts from a CDN).
 
-Even when the widget is shown, its output bundle keeps the static ``text/html`` next to the
-widget view, so a notebook saved from JupyterLab (where widget state is not saved by default)
-still reads in nbconvert HTML and on GitHub.
+Even when the widget is shown, its output bundle keeps everything the static bundle has next to
+the widget view: ``text/plain``, the self-contained ``text/html`` and our
+``application/vnd.modelbook.v1+json``. JupyterLab does not save widget state by default, so a
+notebook saved from a live session keeps only this bundle; reopened without the widget's model
+(new kernel, no kernel, another reader) it must still show the report:
+
+* JupyterLab / Notebook 7 with our extension: our renderer's rank (-20) is below the widget
+  manager's (-10), so it is chosen for the bundle. It shows the report from the saved data and
+  hands over to the live widget view only while the kernel still holds that widget's comm
+  (``labextension/src/mime.ts``), so nobody sees "Error displaying widget: model not found";
+* an untrusted notebook without our extension: the widget renderer is unsafe and skipped, the
+  sanitized ``text/html`` shows;
+* nbconvert, GitHub: ``text/html``.
 """
 
 from __future__ import annotations
@@ -95,7 +105,7 @@ def display_mode() -> str:
 
 
 def widget_bundle(result: Any, static: dict[str, Any]) -> dict[str, Any] | None:
-    """The widget's output bundle (with the static HTML kept as fallback), or None for static."""
+    """The widget's output bundle (with the whole static bundle kept), or None for static."""
     if getattr(result, "kind", None) not in WIDGET_KINDS or display_mode() != "widget":
         return None
     try:
@@ -108,6 +118,6 @@ def widget_bundle(result: Any, static: dict[str, Any]) -> dict[str, Any] | None:
     bundle: dict[str, Any] = widget._repr_mimebundle_()
     if not isinstance(bundle, dict):  # ipywidgets may return (data, metadata)
         bundle = dict(bundle[0])
-    bundle["text/plain"] = static["text/plain"]
-    bundle["text/html"] = static["text/html"]
+    # Everything the static bundle carries, so the saved output outlives the widget's model.
+    bundle.update(static)
     return bundle

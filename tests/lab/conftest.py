@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from labserver import ARTIFACTS, HERE, Lab, start_lab, stop_lab
+from labserver import ARTIFACTS, CURRENT, HERE, Author, Lab, start_lab, stop_lab, wait_for_kernel
 
 REPO = HERE.parents[1]
 
@@ -77,3 +77,47 @@ def page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     with contextlib.suppress(Exception):
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=False)
     context.close()
+
+
+# -- the author: cells run live in JupyterLab, then saved ---------------------------------------
+
+
+@pytest.fixture(scope="session")
+def author(
+    tmp_path_factory: pytest.TempPathFactory, chromium: Any, installed_extension: Path
+) -> Iterator[Author]:
+    """Run ``scenario.cells()`` live in JupyterLab (widgets shown), save, keep the page open."""
+    from scenario import write_notebook
+
+    root = tmp_path_factory.mktemp("author-root")
+    (root / ".modelbook").mkdir()  # the kernel's registry (found from its working folder)
+    notebook = write_notebook(root / "author.ipynb")
+    server = start_lab(root, tmp_path_factory.mktemp("author-state"), token="")
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(f"{server.url}lab/tree/author.ipynb?reset")
+        wait_for_kernel(page)
+        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        # Done when every code cell has its execution count (queued cells have none), or
+        # when one failed (run-all stops there).
+        page.wait_for_function(
+            f"() => {CURRENT}.content.widgets.every("
+            "c => c.model.type !== 'code' || c.model.executionCount !== null)"
+            " || document.querySelector(\"[data-mime-type='application/vnd.jupyter.error']\")",
+            timeout=480_000,
+        )
+        wait_for_kernel(page, timeout=600_000)
+        failed = page.locator("[data-mime-type='application/vnd.jupyter.error']")
+        if failed.count():
+            pytest.fail("a scenario cell failed:\n" + failed.first.inner_text())
+        page.evaluate("window.jupyterapp.commands.execute('docmanager:save')")
+        page.wait_for_function(f"() => !{CURRENT}.context.model.dirty", timeout=60_000)
+        yield Author(server, page, notebook)
+    finally:
+        ARTIFACTS.mkdir(exist_ok=True)
+        with contextlib.suppress(Exception):
+            page.screenshot(path=str(ARTIFACTS / "author-final.png"))
+        context.close()
+        stop_lab(server)

@@ -82,15 +82,19 @@ def start_lab(
     kernels: bool = True,
     extra: tuple[str, ...] = (),
     app: str = "jupyterlab",
+    env: dict[str, str] | None = None,
 ) -> Lab:
     """Start ``jupyter lab`` (or ``app="notebook"``: Notebook 7) in ``root``; returns once its
     REST API answers.
 
     ``kernels=False`` offers no kernel spec, so nothing can start a kernel: what a reviewer
-    has who opens a saved notebook without the project's environment.
+    has who opens a saved notebook without the project's environment. ``env`` adds or replaces
+    environment variables of the server. Each server has its own ``JUPYTER_DATA_DIR`` (notebook
+    secret and signatures), so a notebook saved by one is untrusted in another, as on another
+    machine.
     """
     port = free_port()
-    for folder in ("config", "runtime", "settings", "workspaces"):
+    for folder in ("config", "data", "runtime", "settings", "workspaces"):
         (state / folder).mkdir(parents=True, exist_ok=True)
     for plugin, values in SETTINGS.items():
         path = state / "settings" / f"{plugin}.jupyterlab-settings"
@@ -99,12 +103,16 @@ def start_lab(
     env = {
         **os.environ,
         "JUPYTER_CONFIG_DIR": str(state / "config"),
+        # Its own notebook secret and signatures: trust never comes from another server's.
+        "JUPYTER_DATA_DIR": str(state / "data"),
         "JUPYTER_RUNTIME_DIR": str(state / "runtime"),
         "JUPYTERLAB_SETTINGS_DIR": str(state / "settings"),
         "JUPYTERLAB_WORKSPACES_DIR": str(state / "workspaces"),
         "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1",
+        **(env or {}),
     }
     env.pop("MODELBOOK_HOME", None)  # the server must find the registry from its root folder
+    env.pop("MODELBOOK_DISPLAY", None)  # live cells decide widget or static by themselves
     log = state / f"lab-{port}.log"
     command = [
         sys.executable,
@@ -126,6 +134,8 @@ def start_lab(
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
             "--LabApp.expose_app_in_browser=True",
         ]
+    if app == "notebook":
+        command.append("--JupyterNotebookApp.expose_app_in_browser=True")
     if not kernels:
         command.append("--KernelSpecManager.allowed_kernelspecs=modelbook-no-kernel")
     command.extend(extra)
@@ -152,3 +162,25 @@ def stop_lab(lab: Lab) -> None:
     except subprocess.TimeoutExpired:
         lab.process.kill()
         lab.process.wait(timeout=15)
+
+
+#: Page functions for a notebook panel (JupyterLab and Notebook 7 expose the app the same way).
+CURRENT = "window.jupyterapp.shell.currentWidget"
+
+
+@dataclass
+class Author:
+    """A JupyterLab with a kernel where the scenario notebook ran live and was saved."""
+
+    lab: Lab
+    page: Any
+    notebook: Path  # the saved file, as JupyterLab wrote it
+
+
+def wait_for_kernel(page: Any, timeout: float = 120_000) -> None:
+    page.wait_for_function(
+        f"() => window.jupyterapp && {CURRENT} && {CURRENT}.sessionContext && {CURRENT}.sessionContext.session"
+        f" && {CURRENT}.sessionContext.session.kernel"
+        f" && {CURRENT}.sessionContext.session.kernel.status === 'idle'",
+        timeout=timeout,
+    )

@@ -108,7 +108,9 @@ def test_retyped_column_and_drifted_column(registry: Path) -> None:
     modelbook.register(b, name="t")
     d = modelbook.diff("t@1", "t@2")
     assert isinstance(d, DatasetDiff)
-    assert d.columns_retyped == (("code", "int64", "large_string"),)
+    # (Which Arrow string type pandas text becomes is the capture's business, not the diff's.)
+    ((column, type_a, type_b),) = d.columns_retyped
+    assert (column, type_a) == ("code", "int64") and type_b in ("string", "large_string")
     assert d.drift is not None and d.drift.column("x").drifted
     assert d.notes == ("drift not computed for columns whose kind changed: code",)
     assert d.rows is None

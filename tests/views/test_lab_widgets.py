@@ -1,5 +1,6 @@
 """A real JupyterLab, headless, driven by Playwright with Debian's Chromium: run the example
-notebook, the drift widget renders, choosing a column shows that column's chart."""
+notebook, the monitor widget renders the whole report with its live drift table, choosing a
+column shows that column's chart; saved, the outputs keep the static report and our data."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ def lab(tmp_path: Path) -> Iterator[str]:
         **os.environ,
         "MODELBOOK_HOME": str(tmp_path / ".modelbook"),
         "JUPYTER_CONFIG_DIR": str(tmp_path / ".jupyter"),
+        "JUPYTER_DATA_DIR": str(tmp_path / ".jupyter-data"),
         "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / ".workspaces"),
     }
     env.pop("MODELBOOK_DISPLAY", None)
@@ -44,6 +46,7 @@ def lab(tmp_path: Path) -> Iterator[str]:
         [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--allow-root",
          "--ip=127.0.0.1", f"--port={port}", "--ServerApp.token=", "--ServerApp.password=",
          "--ServerApp.disable_check_xsrf=True", "--LabApp.expose_app_in_browser=True",
+         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
          f"--ServerApp.root_dir={tmp_path}"],
         cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
@@ -90,15 +93,22 @@ def test_drift_widget_in_jupyterlab(
             timeout=60_000,
         )
         page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        drift = page.locator(".mbw-drift")
-        drift.wait_for(timeout=120_000)
+        monitor = page.locator(".mbw-monitor")
+        monitor.wait_for(timeout=120_000)
+        # The whole report: the static sections, with the drift section live.
+        title = monitor.locator("h3").first.inner_text()
+        assert title.startswith("monitor tumours@1") and "alert" in title.lower()
+        sections = monitor.locator("[data-mb-section]").evaluate_all(
+            "els => els.map(e => e.dataset.mbSection)"
+        )
+        assert sections[:3] == ["summary", "findings", "drift"] and "quality" in sections
+        drift = monitor.locator("[data-mb-section='drift']")
         rows = drift.locator("tbody tr")
         assert rows.count() == 12
-        assert drift.locator("h3").inner_text() == "monitor tumours@1: alert"
         # Choose a column: its distribution chart replaces the first one.
         drift.locator("tbody tr[data-column='mean area']").click()
         page.wait_for_function(
-            "() => [...document.querySelectorAll('.mbw-drift .mbw-chart svg text')]"
+            "() => [...document.querySelectorAll('.mbw-monitor .mbw-distribution svg text')]"
             ".some(t => t.textContent === 'mean area')",
             timeout=30_000,
         )
@@ -106,11 +116,12 @@ def test_drift_widget_in_jupyterlab(
         # Sort by statistic, then the drifted-only toggle.
         drift.locator("th[data-key='statistic']").click()
         drift.locator("input.mbw-drifted-only").check()
-        assert drift.locator("tbody tr").count() == 5
+        shown = drift.locator("tbody tr td.drifted")
+        assert 0 < shown.count() == drift.locator("tbody tr").count() < 12
         # The diff widgets of the later cells render too.
         page.locator(".mbw-diff").nth(1).wait_for(timeout=120_000)
         assert page.locator(".mbw-diff h3").first.inner_text().startswith("model diff")
-        drift.scroll_into_view_if_needed()
+        monitor.scroll_into_view_if_needed()
         page.screenshot(path=str(artifacts / "views-jupyterlab.png"))
         page.evaluate("window.jupyterapp.commands.execute('docmanager:save')")
         page.wait_for_function(
@@ -123,17 +134,22 @@ def test_drift_widget_in_jupyterlab(
 
 
 def _saved_notebook_keeps_the_static_report(path: Path) -> None:
-    """Saved from JupyterLab, the widget outputs carry the static HTML that nbconvert shows."""
+    """Saved from JupyterLab, the widget outputs carry the static HTML that nbconvert shows
+    and our MIME type, which JupyterLab with modelbook renders without the widget's model."""
+    from modelbook.render import MIME_TYPE
+
     nb = json.loads(path.read_text())
     outputs = [o["data"] for c in nb["cells"] for o in c.get("outputs", []) if "data" in o]
     widgets = [d for d in outputs if WIDGET_VIEW in d]
     assert len(widgets) == 3  # monitor report, model diff, dataset diff
     for data in widgets:
         html = "".join(data["text/html"])  # nbformat stores multi-line strings as lists
-        assert "<svg" in html and "<script" not in html
+        assert "<script" not in html
+        assert data[MIME_TYPE]["type"] in ("monitor_report", "model_diff", "dataset_diff")
     subprocess.run(
         [str(Path(sys.executable).parent / "jupyter"), "nbconvert", "--to", "html", str(path)],
         check=True, capture_output=True, timeout=120,
     )  # fmt: skip
     html = path.with_suffix(".html").read_text()
-    assert html.count("<svg") >= 6 and "Data drift:" in html and "Rows by patient_id" in html
+    charts = html.count("<svg") + html.count("data:image/svg+xml")
+    assert charts >= 3 and "Data drift" in html and "Rows by patient_id" in html

@@ -70,6 +70,104 @@ def untested_column(name: str = "notes") -> ColumnDrift:
     )
 
 
+def _column(name: str, edges: Any, ref: Any, cur: Any, **kw: Any) -> ColumnDrift:
+    fields: dict[str, Any] = {
+        "kind": "numeric",
+        "test": "wasserstein",
+        "statistic": 0.01,
+        "threshold": 0.05,
+        "p_value": 0.6,
+        "drifted": False,
+        "reason": "Wasserstein distance (default for numeric columns).",
+        "stats": {},
+        **kw,
+    }
+    return ColumnDrift(
+        column=name,
+        reference_counts=tuple(int(v) for v in ref),
+        current_counts=tuple(int(v) for v in cur),
+        bin_edges=tuple(float(e) for e in edges),
+        **fields,
+    )
+
+
+def _point_edges(values: Any) -> list[float]:
+    """The profile's edges of a discrete float column: [v, v⁺) per value, gaps between."""
+    return sorted({float(v) for v in values} | {math.nextafter(float(v), math.inf) for v in values})
+
+
+def pixel_column() -> ColumnDrift:
+    """An integer-valued float column (sklearn's digits: pixels 0..16), one point bin per value;
+    the maximum 16 holds the most rows."""
+    edges = _point_edges(range(17))
+    ref_values = [30, 8, 5, 4, 4, 4, 5, 6, 6, 7, 8, 9, 10, 12, 14, 18, 40]
+    cur_values = [20, 6, 5, 5, 4, 4, 4, 5, 6, 7, 9, 10, 12, 14, 16, 20, 60]
+    ref, cur = [0], [0]
+    for r, c in zip(ref_values, cur_values, strict=True):
+        ref += [r, 0]  # the value's point bin, then the empty gap to the next value
+        cur += [c, 0]
+    ref[-1], cur[-1] = 0, 0  # the last gap is the bin above the maximum
+    return _column("pixel_3_4", edges, ref, cur, statistic=0.061, p_value=0.21)
+
+
+def tied_max_column() -> ColumnDrift:
+    """Profiles written before point bins per value: quantile edges, the last bin
+    [16, 16⁺) one float wide (it drew as a blank chart with a y axis up to 1e14)."""
+    edges = [0.0, 2.0, 5.0, 8.0, 11.0, 13.0, 15.0, 16.0, math.nextafter(16.0, math.inf)]
+    ref = [0, 38, 13, 15, 21, 19, 26, 18, 40, 0]
+    cur = [0, 26, 14, 13, 22, 22, 30, 20, 60, 0]
+    return _column("pixel_0_3", edges, ref, cur, statistic=0.28, p_value=4e-8, drifted=True)
+
+
+def rating_column() -> ColumnDrift:
+    """An int64 rating 1..5: integer profiles get unit bins [v, v + 1)."""
+    edges = [1, 2, 3, 4, 5, 6]
+    ref = [0, 107, 146, 259, 288, 200, 0]
+    cur = [0, 300, 220, 197, 196, 87, 0]
+    return _column("rating", edges, ref, cur, statistic=0.59, p_value=5e-93, drifted=True)
+
+
+def capped_score_column() -> ColumnDrift:
+    """A score in [0.2, 1] capped at 1.0: a fifth of the rows sit exactly on the cap."""
+    body = [round(0.2 + 0.04 * k, 2) for k in range(20)]  # 0.2 … 0.96
+    edges = [*body, 1.0, math.nextafter(1.0, math.inf)]
+    ref = [0, *[4] * 20, 20, 0]
+    cur = [0, *[3] * 20, 40, 0]
+    return _column("score", edges, ref, cur, statistic=0.27, p_value=1e-35, drifted=True)
+
+
+def near_constant_column() -> ColumnDrift:
+    """One non-zero training value: its effect size is inflated (17.7× the threshold) but the
+    p-value says there is nothing to see."""
+    edges = _point_edges([0.0, 5.0])
+    ref = [0, 999, 0, 1, 0]
+    cur = [0, 970, 30, 0, 0]
+    return _column("near_constant", edges, ref, cur, statistic=0.885, p_value=0.2)
+
+
+def out_of_range_column() -> ColumnDrift:
+    """A reading in 11–15 in training (the profile's last bin [15, 15⁺) holds the maximum); the
+    batch has 10 % above 15 (up to 45) and 2 % below 11."""
+    edges = [*(11 + 0.2 * k for k in range(21)), math.nextafter(15.0, math.inf)]
+    ref = [0, *[50] * 19, 45, 5, 0]
+    cur = [20, *[44] * 19, 44, 0, 100]
+    return _column("temperature", edges, ref, cur, statistic=0.4, p_value=1e-13, drifted=True)
+
+
+def mixed_drift() -> DatasetDrift:
+    cols = (
+        near_constant_column(),
+        rating_column(),
+        pixel_column(),
+        out_of_range_column(),
+        capped_score_column(),
+        untested_column(),
+    )
+    tested = [c for c in cols if c.tested]
+    share = sum(c.drifted for c in tested) / len(tested)
+    return DatasetDrift(columns=cols, drifted_share=share, share_threshold=0.5, drifted=True)
+
+
 def fixed_drift() -> DatasetDrift:
     cols = (numeric_column(), categorical_column(), numeric_column("income", drifted=False))
     cols = (*cols, untested_column())
@@ -104,6 +202,20 @@ def wide_drift(n_columns: int, *, seed: int = 0) -> DatasetDrift:
     share = sum(c.drifted for c in cols) / n_columns
     return DatasetDrift(columns=tuple(cols), drifted_share=share, share_threshold=0.5,
                         drifted=share >= 0.5)  # fmt: skip
+
+
+def seconds_apart_runs() -> list[dict[str, Any]]:
+    """Eight runs one second apart (a loop in a notebook): auc moves by 0.0006 only."""
+    start = datetime(2026, 11, 1, 6, 0, 53)
+    return [
+        {
+            "started_at": start + timedelta(seconds=i),
+            "status": "alert" if i in (3, 6) else "ok",
+            "drift_share": [0.0, 0.05, 0.1, 0.6, 0.1, 0.05, 0.7, 0.1][i],
+            "metrics": {"auc": 0.8 + 0.0006 * (i % 2), "f1": 0.61 - 0.01 * (i == 3)},
+        }
+        for i in range(8)
+    ]
 
 
 def history_runs() -> list[dict[str, Any]]:

@@ -8,7 +8,8 @@ import {
   asRecord,
   asString,
   fmtInt,
-  fmtNum
+  fmtNum,
+  isNumber
 } from '../format';
 import { dataTable, IColumn, kvTable } from '../table';
 
@@ -142,11 +143,33 @@ export function driftDetail(column: Data): HTMLElement {
   if (column.p_value !== null && column.p_value !== undefined) {
     stats.unshift(['p-value', fmtNum(column.p_value)]);
   }
+  if (isNumber(column.p_threshold)) {
+    stats.splice(1, 0, ['p-value held to', fmtNum(column.p_threshold)]);
+  }
+  const verdict = asString(column.verdict, '');
   return h(
     'div',
     { class: 'mb-detail-body' },
     driftChart(column),
-    h('div', null, h('p', { class: 'mb-reason' }, asString(column.reason)), kvTable(stats, 'mb-compact'))
+    h(
+      'div',
+      null,
+      verdict ? h('p', { class: 'mb-verdict' }, verdict) : null,
+      h('p', { class: 'mb-reason' }, asString(column.reason)),
+      kvTable(stats, 'mb-compact')
+    )
+  );
+}
+
+/** The decision first: drifted columns, then by p-value (smallest first), then by statistic. */
+export function byDecision(a: Data, b: Data): number {
+  const rank = (c: Data) => (c.drifted ? 0 : c.tested === false ? 2 : 1);
+  const num = (v: unknown, missing: number) => (isNumber(v) ? v : missing);
+  return (
+    rank(a) - rank(b) ||
+    num(a.p_value, Infinity) - num(b.p_value, Infinity) ||
+    num(b.statistic, -Infinity) - num(a.statistic, -Infinity) ||
+    asString(a.column).localeCompare(asString(b.column))
   );
 }
 
@@ -165,16 +188,17 @@ export function driftTable(columns: Data[]): HTMLElement {
       cell: r => (r.tested === false ? h('span', { class: 'mb-muted' }, 'not tested') : badge(r.drifted ? 'drift' : 'ok'))
     }
   ];
+  if (columns.some(c => asString(c.verdict, ''))) {
+    spec.push({ key: 'verdict', label: 'verdict', value: r => asString(r.verdict, ''), cell: r => h('span', { class: 'mb-verdict' }, asString(r.verdict, '')) });
+  }
   return dataTable<Data>({
     columns: spec,
-    rows: columns,
+    rows: [...columns].sort(byDecision),
     filter: true,
     filterPlaceholder: 'Filter columns…',
     toggles: [{ label: 'drifted only', test: r => Boolean(r.drifted) }],
     expand: driftDetail,
     rowClass: r => (r.drifted ? 'mb-row-alert' : ''),
-    sort: { key: 'statistic', descending: true },
     className: 'mb-drift'
   });
 }
-

@@ -86,6 +86,7 @@ export const modelVersion: View = d => {
       `${fmtDate(d.created_at)} by ${asString(d.created_by)}`,
       asArray(d.aliases).length ? chips(asArray(d.aliases)) : null
     ),
+    d.reused ? h('p', { class: 'mb-note' }, 'An identical model (state and training data) was already stored: nothing new was written.') : null,
     asArray(d.changes).length ? section('Changes', list(asArray(d.changes))) : null,
     metrics.length ? section('Metrics', kvTable(metrics.map(([k, v]) => [k, fmtNum(v)]))) : null,
     section(

@@ -20,6 +20,7 @@ _RENDERER_MODULES: tuple[str, ...] = (
     "modelbook.render.history",
     "modelbook.render.diff",
     "modelbook.render.monitor",
+    "modelbook.render.check",
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from modelbook.render.drift import drift_html, drift_text
-from modelbook.render.format import fmt_value
+from modelbook.render.format import fmt_value, plural
 from modelbook.render.html import esc, register_html, table_html
 from modelbook.render.text import register_text, table_text
 from modelbook.version_diff import DatasetDiff, ModelDiff
@@ -58,8 +58,8 @@ def _model_lines(d: ModelDiff) -> list[str]:
     if d.predictions is not None:
         p = d.predictions
         lines.append(
-            f"predictions ({p.task}, {p.rows:,} rows): {p.disagreement:.1%} differ "
-            f"({p.differing:,} rows)"
+            f"predictions ({p.task}, {plural(p.rows, 'row')}): {p.disagreement:.1%} differ "
+            f"({plural(p.differing, 'row')})"
             + (
                 f", mean |Δ| {p.mean_abs_difference:.4g}"
                 if p.mean_abs_difference is not None
@@ -67,7 +67,7 @@ def _model_lines(d: ModelDiff) -> list[str]:
             )
         )
     if d.code_diff:
-        lines.append(f"code: {d.code_diff.count(chr(10))} diff lines")
+        lines.append(f"code: {plural(d.code_diff.count(chr(10)), 'diff line')}")
     lines.extend(d.notes)
     return lines
 
@@ -129,16 +129,18 @@ def _section(title: str, body: str, *, open_: bool = True) -> str:
     return f"<details{attr}><summary><b>{esc(title)}</b></summary>{body}</details>"
 
 
-def _mark(kind: str, text: str) -> str:
-    css = {"+": "mb-add", "-": "mb-del", "~": "mb-chg"}[kind]
-    return f'<span class="{css}">{esc(text)}</span>'
+#: Added, removed and changed entries: a sign that survives any sanitizer, and a background.
+_MARKS = {"+": ("+", "#dafbe1"), "-": ("−", "#ffebe9"), "~": ("~", "#fff8c5")}
 
 
-_DIFF_STYLE = (
-    "<style>.mb .mb-add{background:rgba(26,127,55,.15)}.mb .mb-del{background:rgba(207,34,46,.15)}"
-    ".mb .mb-chg{background:rgba(154,103,0,.15)}.mb .mb-charts{display:flex;flex-wrap:wrap;gap:12px}"
-    ".mb .mb-chart svg{max-width:100%;height:auto}</style>"
-)
+def _mark(kind: str, text: str, *, sign: bool = True) -> str:
+    symbol, color = _MARKS[kind]
+    shown = f"{symbol} {text}" if sign and not text.startswith(("+", "-")) else text
+    return f'<span style="background-color:{color};color:#1f2328">{esc(shown)}</span>'
+
+
+def _changed(text: str) -> str:
+    return f'<span style="background-color:{_MARKS["~"][1]};color:#1f2328">{text}</span>'
 
 
 def _code_html(code_diff: str) -> str:
@@ -157,7 +159,7 @@ def _code_html(code_diff: str) -> str:
 
 @register_html(ModelDiff)
 def _model_html(d: ModelDiff) -> str:
-    parts = [_DIFF_STYLE, f"<h3>model diff <code>{esc(d.a)}</code> → <code>{esc(d.b)}</code></h3>"]
+    parts = [f"<h3>model diff <code>{esc(d.a)}</code> → <code>{esc(d.b)}</code></h3>"]
     if d.class_a != d.class_b:
         parts.append(f"<p>class: {_mark('-', d.class_a)} → {_mark('+', d.class_b)}</p>")
     if d.metrics:
@@ -180,7 +182,7 @@ def _model_html(d: ModelDiff) -> str:
             raw=("parameter", d.a, d.b),
         )
     else:
-        body = "<p class='muted'>unchanged</p>"
+        body = "<p>unchanged</p>"
     parts.append(_section(f"Parameters ({len(prow)} changed)", body))
     srow = (
         [(_mark("+", n), "", esc(t)) for n, t in d.signature_added]
@@ -197,25 +199,30 @@ def _model_html(d: ModelDiff) -> str:
     if d.packages:
         prows = [(p, a or "", b or "") for p, a, b in d.packages[:MAX_PACKAGES]]
         more = (
-            f"<p class='muted'>… {len(d.packages) - MAX_PACKAGES} more</p>"
+            f"<p>… {len(d.packages) - MAX_PACKAGES} more</p>"
             if len(d.packages) > MAX_PACKAGES
             else ""
         )
         parts.append(
             _section(
-                f"Environment ({len(d.packages)} packages changed)",
+                f"Environment ({plural(len(d.packages), 'package')} changed)",
                 table_html(("package", d.a, d.b), prows) + more,
                 open_=False,
             )
         )
-    if d.train_a or d.train_b:
+    notes = list(d.notes)
+    if d.train_a and d.train_a == d.train_b:
+        # One line, not the same fact twice (the engine also notes it).
+        notes = [n for n in notes if n != f"both versions were trained on {d.train_a}"]
+        parts.append(f"<p>training data: {esc(d.train_a)} (both versions)</p>")
+    elif d.train_a or d.train_b:
         parts.append(f"<p>training data: {esc(d.train_a or '—')} → {esc(d.train_b or '—')}</p>")
     if d.drift is not None:
         parts.append(drift_html(d.drift, title="Drift between the training datasets"))
     if d.predictions is not None:
         p = d.predictions
         summary = (
-            f"{p.disagreement:.1%} of {p.rows:,} rows differ ({p.task}"
+            f"{p.disagreement:.1%} of {plural(p.rows, 'row')} differ ({p.task}"
             + (
                 f"; mean |Δ| {p.mean_abs_difference:.4g}"
                 if p.mean_abs_difference is not None
@@ -235,7 +242,7 @@ def _model_html(d: ModelDiff) -> str:
         parts.append(_section("Predictions", f"<p>{esc(summary)}</p>{largest}"))
     if d.code_diff:
         parts.append(_section("Training code", _code_html(d.code_diff), open_=False))
-    parts.extend(f"<p class='muted'>{esc(n)}</p>" for n in d.notes)
+    parts.extend(f"<p>{esc(n)}</p>" for n in notes)
     return "".join(parts)
 
 
@@ -249,7 +256,6 @@ def _sample_table(rows: tuple[Any, ...]) -> str:
 @register_html(DatasetDiff)
 def _dataset_html(d: DatasetDiff) -> str:
     parts = [
-        _DIFF_STYLE,
         f"<h3>dataset diff <code>{esc(d.a)}</code> → <code>{esc(d.b)}</code></h3>",
         f"<p>{esc(_rows_line(d))}</p>",
     ]
@@ -263,7 +269,7 @@ def _dataset_html(d: DatasetDiff) -> str:
             _section("Schema", table_html(("column", d.a, d.b), schema, raw=("column", d.a, d.b)))
         )
     else:
-        parts.append("<p class='muted'>schema unchanged</p>")
+        parts.append("<p>schema unchanged</p>")
     stat_rows = []
     for s in d.column_stats[:MAX_STAT_ROWS]:
         if not s.a or not s.b:
@@ -272,14 +278,14 @@ def _dataset_html(d: DatasetDiff) -> str:
         for stat in ("nulls", "mean", "std", "min", "max"):
             a, b = s.a.get(stat), s.b.get(stat)
             text = f"{esc(a)} → {esc(b)}" if stat in s.changed else esc(a)
-            cells.append(f'<span class="mb-chg">{text}</span>' if stat in s.changed else text)
+            cells.append(_changed(text) if stat in s.changed else text)
         stat_rows.append(cells)
     if stat_rows:
         columns = ("column", "nulls", "mean", "std", "min", "max")
         parts.append(
             _section(
                 f"Column statistics ({sum(1 for s in d.column_stats if s.changed)} changed)",
-                table_html(columns, stat_rows, raw=columns),
+                table_html(columns, stat_rows, raw=columns, numeric=columns[1:]),
                 open_=False,
             )
         )
@@ -312,5 +318,5 @@ def _dataset_html(d: DatasetDiff) -> str:
         if r.removed_sample:
             body += "<h4>Removed rows (sample)</h4>" + _sample_table(r.removed_sample)
         parts.append(_section(f"Rows by {', '.join(r.key)}", body))
-    parts.extend(f"<p class='muted'>{esc(n)}</p>" for n in d.notes)
+    parts.extend(f"<p>{esc(n)}</p>" for n in d.notes)
     return "".join(parts)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from modelbook.render.format import fmt_value
-from modelbook.render.html import esc, register_html, table_html
+from modelbook.render.format import fmt_value, plural
+from modelbook.render.html import badge, esc, register_html, table_html
 from modelbook.render.text import register_text, table_text
 from modelbook.run_history import HistoryReport, HistoryRun
 
@@ -34,10 +34,9 @@ def _summary(result: HistoryReport) -> str:
     counts = result.status_counts
     parts = [f"{counts[s]} {s}" for s in ("ok", "alert", "error") if counts.get(s)]
     total = result.total if result.total is not None else len(result.runs)
-    noun = "run" if total == 1 else "runs"
     if total > len(result.runs):
-        return f"newest {len(result.runs):,} of {total:,} {noun}: {', '.join(parts)}"
-    return f"{total:,} {noun}: {', '.join(parts)}"
+        return f"newest {len(result.runs):,} of {plural(total, 'run')}: {', '.join(parts)}"
+    return f"{plural(total, 'run')}: {', '.join(parts)}"
 
 
 def _share(value: float | None) -> str:
@@ -61,7 +60,9 @@ def _more(result: HistoryReport) -> str:
     hidden = len(result.runs) - MAX_ROWS
     if hidden <= 0:
         return ""
-    return f"… {hidden} older runs not shown: narrow with since=/limit= or use .to_frame()"
+    return (
+        f"… {plural(hidden, 'older run')} not shown: narrow with since=/limit= or use .to_frame()"
+    )
 
 
 @register_text(HistoryReport)
@@ -86,7 +87,7 @@ def _history_html(result: HistoryReport) -> str:
     rows = []
     for run in result.runs[:MAX_ROWS]:
         cells = _cells(run, metrics)
-        cells[2] = f'<span class="{esc(run.status)}">{esc(run.status)}</span>'
+        cells[2] = badge(run.status)
         rows.append(cells)
     table = table_html(
         (*_COLUMNS, *metrics),
@@ -94,10 +95,10 @@ def _history_html(result: HistoryReport) -> str:
         numeric=("version", "rows", "drift share", "alerts", *metrics),
         raw=("status",),
     )
-    more = f"<p class='muted'>{esc(m)}</p>" if (m := _more(result)) else ""
-    from modelbook.render.charts import history_chart_html  # inline SVG chart (issue 4)
+    more = f"<p>{esc(m)}</p>" if (m := _more(result)) else ""
+    from modelbook.render.charts import history_chart_html  # an <img>, described in its alt
 
-    # Every run is a point in the inline SVG (~0.5 KB each): chart the newest MAX_CHART_RUNS.
+    # Every run is a point in the SVG (~0.3 KB each): chart the newest MAX_CHART_RUNS.
     charted = (
         dataclasses.replace(result, runs=result.runs[:MAX_CHART_RUNS])
         if len(result.runs) > MAX_CHART_RUNS

@@ -6,10 +6,14 @@ environment), so charts can be added to a section without touching the others.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from modelbook.monitoring.report import CheckResult, MonitorReport
-from modelbook.render.format import fmt_value
-from modelbook.render.html import esc, register_html, table_html
+from modelbook.render.format import fmt_p, fmt_value, plural
+from modelbook.render.html import badge, esc, register_html, table_html
 from modelbook.render.text import register_text, table_text
+from modelbook.render.verdicts import status as drift_status
+from modelbook.render.verdicts import verdict
 
 __all__ = [
     "drift_section_html",
@@ -18,6 +22,7 @@ __all__ = [
     "header_html",
     "prediction_drift_section_html",
     "quality_section_html",
+    "serving_rows",
     "serving_section_html",
 ]
 
@@ -25,13 +30,12 @@ MAX_TEXT_FINDINGS = 20
 
 
 def _headline(report: MonitorReport) -> str:
-    parts = [f"{report.n_rows:,} rows", f"reference {report.reference}"]
+    parts = [plural(report.n_rows, "row"), f"reference {report.reference}"]
     if report.drift is not None and report.drift.columns:
         n = len(report.drift.drifted_columns)
         tested = sum(c.tested for c in report.drift.columns)
-        parts.append(f"{n} of {tested} columns drifted")
-    alerts = len(report.alerts)
-    parts.append(f"{alerts} alert{'s' if alerts != 1 else ''}")
+        parts.append(f"{n} of {plural(tested, 'column')} drifted")
+    parts.append(plural(len(report.alerts), "alert"))
     return ", ".join(parts)
 
 
@@ -55,6 +59,8 @@ def _findings(report: MonitorReport) -> list[CheckResult]:
 
 @register_text(MonitorReport)
 def _text(report: MonitorReport) -> str:
+    from modelbook.render.drift import TEXT_COLUMNS, drift_text_rows, ordered, why_notes
+
     lines = [f"monitor {report.target}: {report.status.upper()} ({_headline(report)})"]
     findings = _findings(report)
     for c in findings[:MAX_TEXT_FINDINGS]:
@@ -66,27 +72,25 @@ def _text(report: MonitorReport) -> str:
             "quality: " + ", ".join(f"{k}={fmt_value(v)}" for k, v in report.metrics.items())
         )
     if report.drift is not None and report.drift.columns:
-        rows = [
-            [
-                d.column,
-                d.test,
-                fmt_value(d.statistic) if d.tested else "",
-                fmt_value(d.threshold) if d.tested else "",
-                "drifted" if d.drifted else ("not tested" if not d.tested else "ok"),
-            ]
-            for d in sorted(report.drift.columns, key=lambda d: (not d.drifted, d.column))
-        ]
-        lines.append(table_text(("column", "test", "statistic", "threshold", "drift"), rows))
+        columns = ordered(report.drift)
+        lines.append(table_text(TEXT_COLUMNS, drift_text_rows(columns)))
+        lines.extend(
+            f"  {test} ({plural(n, 'column')}): {why}" for test, n, why in why_notes(columns)
+        )
+    d = report.prediction_drift
+    if d is not None:
+        lines.append(
+            f"prediction drift: {drift_status(d)}, {d.test} p-value {fmt_p(d.p_value) or '—'}: "
+            f"{verdict(d)}"
+        )
+    if report.serving:
+        lines.append("serving: " + "; ".join(f"{k} {v}" for k, v in serving_rows(report.serving)))
     if report.run_id:
         lines.append(f"run {report.run_id} stored ({report.store})")
     return "\n".join(lines)
 
 
 # -- HTML -------------------------------------------------------------------------------------------
-
-
-def _badge(status: str) -> str:
-    return f'<span class="badge {esc(status)}">{esc(status)}</span>'
 
 
 def header_html(report: MonitorReport) -> str:
@@ -101,7 +105,7 @@ def header_html(report: MonitorReport) -> str:
         else ""
     )
     return (
-        f"<h3>monitor <code>{esc(report.target)}</code> {_badge(report.status)}</h3>"
+        f"<h3>monitor <code>{esc(report.target)}</code> {badge(report.status)}</h3>"
         f"<p>{esc(_headline(report))}{stored}{batch} · "
         f"{esc(fmt_value(report.started_at))} UTC, {report.seconds:.2f} s</p>"
     )
@@ -110,9 +114,9 @@ def header_html(report: MonitorReport) -> str:
 def findings_section_html(report: MonitorReport) -> str:
     findings = _findings(report)
     if not findings:
-        return "<p class='ok'>All checks passed.</p>"
+        return f"<p>{badge('ok')} All checks passed.</p>"
     rows = [
-        (_badge(c.status), c.check, c.column or "", c.message, c.statistic, c.threshold)
+        (badge(c.status), c.check, c.column or "", c.message, c.statistic, c.threshold)
         for c in findings
     ]
     return "<h4>Findings</h4>" + table_html(
@@ -124,47 +128,33 @@ def findings_section_html(report: MonitorReport) -> str:
 
 
 def drift_section_html(report: MonitorReport) -> str:
+    """Summary, charts (images), and every column with its p-value and verdict."""
+    from modelbook.render.drift import drift_html
+
     drift = report.drift
     if drift is None or not drift.columns:
         return ""
-    rows = [
-        (
-            _badge("alert" if d.drifted else ("info" if not d.tested else "ok")),
-            d.column,
-            d.kind,
-            d.test,
-            d.statistic if d.tested else None,
-            d.threshold if d.tested else None,
-            d.p_value,
-            d.reason,
-        )
-        for d in sorted(drift.columns, key=lambda d: (not d.drifted, d.column))
-    ]
-    title = (
-        f"<h4>Data drift: {len(drift.drifted_columns)} of {len(drift.columns)} columns "
-        f"({drift.drifted_share:.0%}; dataset drifts at {drift.share_threshold:.0%})</h4>"
+    tested = sum(c.tested for c in drift.columns)
+    heading = (
+        f"Data drift: {len(drift.drifted_columns)} of {plural(tested, 'column')} "
+        f"({drift.drifted_share:.0%}; dataset drifts at {drift.share_threshold:.0%})"
     )
-    from modelbook.render.drift import drift_charts_html  # inline SVG charts (issue 4)
-
-    head = title + drift_charts_html(drift)
-    return head + table_html(
-        ("drift", "column", "kind", "test", "statistic", "threshold", "p-value", "why this test"),
-        rows,
-        numeric=("statistic", "threshold", "p-value"),
-        raw=("drift",),
-    )
+    return drift_html(drift, heading=heading, open_=True)
 
 
 def prediction_drift_section_html(report: MonitorReport) -> str:
     d = report.prediction_drift
     if d is None:
         return ""
-    verdict = "drifted" if d.drifted else "no drift"
-    return f"<h4>Prediction drift: {esc(verdict)}</h4>" + table_html(
-        ("test", "statistic", "threshold", "p-value", "why this test"),
-        [(d.test, d.statistic, d.threshold, d.p_value, d.reason)],
+    word = "drifted" if d.drifted else "no drift"
+    table = table_html(
+        ("drift", "test", "statistic", "threshold", "p-value", "verdict"),
+        [(badge(drift_status(d)), d.test, d.statistic, d.threshold, fmt_p(d.p_value), verdict(d))],
         numeric=("statistic", "threshold", "p-value"),
+        raw=("drift",),
     )
+    why = f"<p>Why this test: {esc(d.reason)}</p>" if d.reason else ""
+    return f"<h4>Prediction drift: {esc(word)}</h4>{table}{why}"
 
 
 def quality_section_html(report: MonitorReport) -> str:
@@ -172,9 +162,7 @@ def quality_section_html(report: MonitorReport) -> str:
         return ""
     rows = []
     for name, value in report.metrics.items():
-        registered = next(
-            (v for k, v in report.reference_metrics.items() if k.lower() == name), None
-        )
+        registered = report.registered_metric(name)
         delta = value - registered if registered is not None else None
         rows.append((name, value, registered, delta))
     return "<h4>Quality</h4>" + table_html(
@@ -184,19 +172,48 @@ def quality_section_html(report: MonitorReport) -> str:
     )
 
 
+_SERVING_LABELS = {
+    "latency_ms": "one-row predict latency (ms)",
+    "batch_us_per_row": "batch cost per row (µs)",
+    "rows_per_second": "batch throughput (rows/s)",
+}
+#: Keys the engine may give with the number of timed samples behind a pair of percentiles.
+_SAMPLE_KEYS = {
+    "latency_ms": ("latency_samples", "latency_ms_samples"),
+    "batch_us_per_row": ("batch_chunks", "batch_samples", "batch_us_per_row_samples"),
+}
+
+
+def serving_rows(serving: Mapping[str, float]) -> list[tuple[str, str]]:
+    """(measure, value) rows; a p50/p95 pair from one timed sample is one value, "one sample",
+    not two identical percentiles."""
+    rows: list[tuple[str, str]] = []
+    used: set[str] = set()
+    for prefix, label in _SERVING_LABELS.items():
+        p50, p95 = serving.get(f"{prefix}_p50"), serving.get(f"{prefix}_p95")
+        samples = next((serving[k] for k in _SAMPLE_KEYS.get(prefix, ()) if k in serving), None)
+        used.update({f"{prefix}_p50", f"{prefix}_p95", *_SAMPLE_KEYS.get(prefix, ())})
+        if prefix in serving:
+            rows.append((label, fmt_value(serving[prefix])))
+            used.add(prefix)
+        elif p50 is not None and p95 is not None and (samples == 1 or p50 == p95):
+            rows.append((label, f"{fmt_value(p50)} (one sample)"))
+        else:
+            n = f" of {plural(int(samples), 'sample')}" if samples else ""
+            if p50 is not None:
+                rows.append((f"{label}, median{n}", fmt_value(p50)))
+            if p95 is not None:
+                rows.append((f"{label}, p95{n}", fmt_value(p95)))
+    rows += [(k, fmt_value(v)) for k, v in serving.items() if k not in used]
+    return rows
+
+
 def serving_section_html(report: MonitorReport) -> str:
-    s = report.serving
-    if not s:
+    if not report.serving:
         return ""
-    labels = {
-        "latency_ms_p50": "one-row predict latency p50 (ms)",
-        "latency_ms_p95": "one-row predict latency p95 (ms)",
-        "batch_us_per_row_p50": "batch cost per row p50 (µs)",
-        "batch_us_per_row_p95": "batch cost per row p95 (µs)",
-        "rows_per_second": "batch throughput (rows/s)",
-    }
-    rows = [(labels.get(k, k), v) for k, v in s.items()]
-    return "<h4>Serving cost</h4>" + table_html(("measure", "value"), rows, numeric=("value",))
+    return "<h4>Serving cost</h4>" + table_html(
+        ("measure", "value"), serving_rows(report.serving), numeric=("value",)
+    )
 
 
 def environment_section_html(report: MonitorReport) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from modelbook.render.format import fmt_bytes, fmt_value
+from modelbook.render.format import fmt_bytes, fmt_value, plural
 from modelbook.results import (
     AliasChange,
     DatasetVersion,
@@ -57,7 +57,8 @@ def table_text(columns: list[str] | tuple[str, ...], rows: list[list[str]]) -> s
 def _dataset(result: DatasetVersion) -> str:
     verb = "already stored (identical data)" if result.reused else "stored"
     head = (
-        f"dataset {result.ref} {verb}: {result.n_rows:,} rows × {result.n_columns} columns, "
+        f"dataset {result.ref} {verb}: {plural(result.n_rows, 'row')} × "
+        f"{plural(result.n_columns, 'column')}, "
         f"{fmt_bytes(result.size_bytes)} Parquet"
     )
     lines = [head]
@@ -71,8 +72,10 @@ def _dataset(result: DatasetVersion) -> str:
 def _model(result: ModelVersion) -> str:
     short = result.class_name.rpartition(".")[2]
     trust = "" if result.trusted else " (pickle: loading needs trust=True)"
+    verb = "already stored (identical model)" if result.reused else "stored"
     lines = [
-        f"model {result.ref} stored: {short}, {result.flavor}, {fmt_bytes(result.size_bytes)}{trust}"
+        f"model {result.ref} {verb}: {short}, {result.flavor}, {fmt_bytes(result.size_bytes)}"
+        f"{trust}"
     ]
     if result.train_dataset:
         lines.append(f"trained on {result.train_dataset}")
@@ -104,4 +107,5 @@ def _alias(result: AliasChange) -> str:
 
 @register_text(GcReport)
 def _gc(result: GcReport) -> str:
-    return f"gc: removed {result.removed_files} unreferenced files, freed {fmt_bytes(result.freed_bytes)}"
+    files = plural(result.removed_files, "unreferenced file")
+    return f"gc: removed {files}, freed {fmt_bytes(result.freed_bytes)}"

@@ -1,9 +1,15 @@
-// modelbook drift view: sortable, filterable column table; choosing a column asks the kernel
-// for its distribution chart (SVG), so no charting library is loaded in the browser.
+// modelbook drift and monitor views.
+//
+// Drift: a sortable, filterable column table (p-value and verdict per row); choosing a column
+// asks the kernel for its distribution chart (SVG; its subtitle repeats the column's verdict),
+// so no charting library loads in the browser.
+// Monitor: the static report's sections in its order (HTML made by the kernel, the same as the
+// saved report), with the drift section replaced by the live drift view.
+// Both report the JupyterLab theme to the kernel ("theme" trait), which redraws the charts.
 const COLS = [
   ["column", "column", false], ["kind", "kind", false], ["test", "test", false],
   ["statistic", "statistic", true], ["threshold", "threshold", true],
-  ["p_value", "p-value", true], ["status", "status", false],
+  ["p_value", "p-value", true], ["status", "status", false], ["verdict", "verdict", false],
 ];
 
 function fmt(v) {
@@ -20,13 +26,38 @@ function el(tag, attrs = {}, text = null) {
   return node;
 }
 
-function render({ model, el: root }) {
+/** "dark" when JupyterLab (or Notebook 7) shows a dark theme, else "light". */
+function pageTheme() {
+  const light = document.body.dataset.jpThemeLight;
+  if (light === "false") return "dark";
+  if (light === "true") return "light";
+  const dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
+  return dark ? "dark" : "light";
+}
+
+/** Keep the model's "theme" in step with the page; returns a function that stops watching. */
+function followTheme(model) {
+  const sync = () => {
+    const theme = pageTheme();
+    if (model.get("theme") !== theme) {
+      model.set("theme", theme);
+      model.save_changes();
+    }
+  };
+  sync();
+  const observer = new MutationObserver(sync);
+  observer.observe(document.body, { attributes: true, attributeFilter: ["data-jp-theme-light"] });
+  return () => observer.disconnect();
+}
+
+function driftView(model, { heading }) {
   let sortKey = null;
   let sortAsc = true;
   let filter = "";
-  const box = el("div", { class: "mbw mbw-drift" });
-  const title = el("h3");
+  const box = el("div", { class: "mbw-drift-view" });
+  const title = el(heading);
   const summary = el("p", { class: "mbw-summary" });
+  const overview = el("div", { class: "mbw-chart mbw-overview" });
   const bar = el("div", { class: "mbw-bar" });
   const search = el("input", { type: "search", placeholder: "filter columns", "aria-label": "filter columns" });
   const toggleLabel = el("label");
@@ -43,12 +74,11 @@ function render({ model, el: root }) {
   tableBox.append(table);
   const chartBox = el("div", { class: "mbw-chart-box" });
   const chartTitle = el("div", { class: "muted mbw-chart-title" });
-  const chart = el("div", { class: "mbw-chart" });
+  const chart = el("div", { class: "mbw-chart mbw-distribution" });
   const reason = el("p", { class: "muted mbw-reason" });
   chartBox.append(chartTitle, chart, reason);
   body.append(tableBox, chartBox);
-  box.append(title, summary, bar, body);
-  root.append(box);
+  box.append(title, summary, overview, bar, body);
 
   const headRow = el("tr");
   for (const [key, label, numeric] of COLS) {
@@ -88,6 +118,7 @@ function render({ model, el: root }) {
       for (const [key, , numeric] of COLS) {
         const td = el("td", numeric ? { class: "num" } : {}, fmt(r[key]));
         if (key === "status") td.className = r.status === "drifted" ? "drifted" : r.status === "ok" ? "ok" : "muted";
+        if (key === "verdict") td.className = "mbw-verdict-cell";
         tr.append(td);
       }
       tr.addEventListener("click", () => {
@@ -115,8 +146,12 @@ function render({ model, el: root }) {
     }
   }
 
+  function drawOverview() {
+    overview.innerHTML = model.get("overview_svg") || "";  // absent on the plain drift widget
+  }
+
   function drawHead() {
-    title.textContent = model.get("title");
+    title.textContent = heading === "h3" ? model.get("title") : "Data drift";
     summary.textContent = model.get("summary");
     toggle.checked = model.get("drifted_only");
   }
@@ -131,10 +166,46 @@ function render({ model, el: root }) {
   model.on("change:drifted_only", () => { drawHead(); drawRows(); });
   model.on("change:selected", drawChart);
   model.on("change:chart_svg", drawChart);
+  model.on("change:overview_svg", drawOverview);
   model.on("change:title", drawHead);
+  model.on("change:summary", drawHead);
   drawHead();
   drawRows();
   drawChart();
+  drawOverview();
+  return box;
+}
+
+function monitorView(model) {
+  const box = el("div", { class: "mbw mbw-monitor" });
+  function draw() {
+    box.replaceChildren();
+    box.setAttribute("data-status", model.get("status"));
+    for (const s of model.get("sections")) {
+      const part = el("div", { class: "mbw-section", "data-mb-section": s.key });
+      if (s.key === "drift") {
+        part.classList.add("mbw-drift");
+        part.append(driftView(model, { heading: "h4" }));
+      } else {
+        part.innerHTML = s.html;  // the static report's section, made by the kernel
+      }
+      box.append(part);
+    }
+  }
+  draw();  // the sections are fixed when the widget is made
+  return box;
+}
+
+function render({ model, el: root }) {
+  const sections = model.get("sections");
+  if (Array.isArray(sections)) {
+    root.append(monitorView(model));
+  } else {
+    const box = el("div", { class: "mbw mbw-drift" });
+    box.append(driftView(model, { heading: "h3" }));
+    root.append(box);
+  }
+  return followTheme(model);
 }
 
 export default { render };

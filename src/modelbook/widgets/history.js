@@ -6,6 +6,30 @@ function el(tag, attrs = {}, text = null) {
   return node;
 }
 
+/** "dark" when JupyterLab (or Notebook 7) shows a dark theme, else "light". */
+function pageTheme() {
+  const light = document.body.dataset.jpThemeLight;
+  if (light === "false") return "dark";
+  if (light === "true") return "light";
+  const dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
+  return dark ? "dark" : "light";
+}
+
+/** Keep the model's "theme" in step with the page (the kernel redraws the chart for it). */
+function followTheme(model) {
+  const sync = () => {
+    const theme = pageTheme();
+    if (model.get("theme") !== theme) {
+      model.set("theme", theme);
+      model.save_changes();
+    }
+  };
+  sync();
+  const observer = new MutationObserver(sync);
+  observer.observe(document.body, { attributes: true, attributeFilter: ["data-jp-theme-light"] });
+  return () => observer.disconnect();
+}
+
 function render({ model, el: root }) {
   const box = el("div", { class: "mbw mbw-history" });
   const title = el("h3");
@@ -50,6 +74,7 @@ function render({ model, el: root }) {
   drawHead();
   drawChart();
   drawAlerts();
+  return followTheme(model);
 }
 
 export default { render };

@@ -9,6 +9,7 @@ import anywidget
 import traitlets
 
 from modelbook.render.charts import history_spec, to_svg
+from modelbook.widgets.theme import THEMES, themed
 
 if TYPE_CHECKING:
     from modelbook.run_history import HistoryReport
@@ -30,6 +31,8 @@ class HistoryWidget(anywidget.AnyWidget):  # type: ignore[misc]
     metric = traitlets.Unicode("").tag(sync=True)
     chart_svg = traitlets.Unicode("").tag(sync=True)
     alerts = traitlets.List(traitlets.Dict()).tag(sync=True)
+    #: "light" or "dark": set by the front end from the JupyterLab theme; the chart follows it.
+    theme = traitlets.Unicode("light").tag(sync=True)
 
     def __init__(self, report: HistoryReport, **kwargs: Any) -> None:
         self._report = report
@@ -54,12 +57,13 @@ class HistoryWidget(anywidget.AnyWidget):  # type: ignore[misc]
         )
         self.metric = names[0] if names else DRIFT_ONLY
         if not names:
-            self._draw({"new": DRIFT_ONLY})
+            self._draw({})
 
-    @traitlets.observe("metric")
+    @traitlets.observe("metric", "theme")
     def _draw(self, change: dict[str, Any]) -> None:
         if not self._report.runs:
             self.chart_svg = ""
             return
-        metrics = [] if change["new"] in ("", DRIFT_ONLY) else [change["new"]]
-        self.chart_svg = to_svg(history_spec(self._report, metrics=metrics))
+        metrics = [] if self.metric in ("", DRIFT_ONLY) else [self.metric]
+        theme = self.theme if self.theme in THEMES else "light"
+        self.chart_svg = to_svg(themed(history_spec(self._report, metrics=metrics), theme))

@@ -1,0 +1,125 @@
+"""A monitor run with an alert of each kind, on a real scikit-learn dataset (breast cancer).
+
+The same code runs in-process (unit tests) and as the cells of a notebook executed live in
+JupyterLab (browser tests), so every face of the report is checked on the same run:
+
+* schema: a column the model never saw (``ward``);
+* invariants: values out of the training range (``mean area`` × 3), a category never seen in
+  training (``clinic`` = 'Berlin' in a quarter of the rows), nulls (``mean compactness``);
+* stability: NaN values (``mean smoothness``, kept as NaN in Arrow);
+* drift: columns drifted, the prediction drifted, the label drifted;
+* quality: accuracy far below the registered 0.95 (the batch's labels are flipped).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+#: Check kinds the scenario must raise (each face must show an alert of each).
+ALERT_KINDS = (
+    "schema.unexpected",
+    "invariants.range",
+    "invariants.categories",
+    "invariants.nulls",
+    "stability.nan",
+    "drift.column",
+    "drift.prediction",
+    "quality.accuracy",
+)
+
+SETUP = """\
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from sklearn.compose import make_column_transformer
+from sklearn.datasets import load_breast_cancer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+import modelbook
+
+data = load_breast_cancer(as_frame=True)
+X = data.data.iloc[:, :8].copy()
+y = data.target.rename("benign")
+X["clinic"] = np.random.default_rng(0).choice(["Paris", "Lyon", "Oslo"], len(X))
+X_train, y_train = X.iloc[:400], y.iloc[:400]
+numeric = list(X.columns[:8])
+model = make_pipeline(
+    make_column_transformer(
+        (make_pipeline(SimpleImputer(), StandardScaler()), numeric),
+        (OneHotEncoder(handle_unknown="ignore"), ["clinic"]),
+    ),
+    LogisticRegression(max_iter=2000),
+).fit(X_train, y_train)
+"""
+
+BATCH = """\
+batch = X.iloc[400:].reset_index(drop=True)
+n = len(batch)
+batch.loc[: n // 4, "clinic"] = "Berlin"
+batch["mean area"] = batch["mean area"] * 3
+batch["mean texture"] = batch["mean texture"] * 1.6 + 3
+batch.loc[: n // 5, "mean compactness"] = np.nan
+batch["ward"] = "A"
+y_batch = 1 - y.iloc[400:].reset_index(drop=True)
+smoothness = batch["mean smoothness"].to_numpy().copy()
+smoothness[-n // 10 :] = np.nan
+table = pa.Table.from_pandas(batch, preserve_index=False)
+table = table.set_column(
+    table.column_names.index("mean smoothness"),
+    "mean smoothness",
+    pa.array(smoothness, from_pandas=False),
+)
+"""
+
+REGISTER = (
+    "%register model --name tumours --data X_train --target y_train "
+    "--metrics \"{'accuracy': 0.95}\""
+)
+MONITOR = "%monitor tumours --data table --target y_batch"
+HISTORY = "%modelbook history tumours"
+
+
+def cells() -> list[str]:
+    """The notebook's code cells, in order."""
+    return ["%load_ext modelbook\n" + SETUP, REGISTER, BATCH, MONITOR, HISTORY]
+
+
+def write_notebook(path: Path) -> Path:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells()])
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, path)
+    return path
+
+
+def run(registry: Path) -> Any:
+    """Run the scenario in this process; returns the monitor report."""
+    import modelbook
+
+    namespace: dict[str, Any] = {}
+    exec(SETUP, namespace)  # the same code as the notebook's cells
+    exec(BATCH, namespace)
+    modelbook.register(
+        namespace["model"],
+        name="tumours",
+        data=namespace["X_train"],
+        target=namespace["y_train"],
+        metrics={"accuracy": 0.95},
+        registry=registry,
+    )
+    return modelbook.monitor(
+        "tumours", data=namespace["table"], target=namespace["y_batch"], registry=registry
+    )
+
+
+def alert_kinds(checks: list[dict[str, Any]]) -> set[str]:
+    return {c["check"] for c in checks if c["status"] in ("alert", "error")}

@@ -1,0 +1,155 @@
+"""The reviewer: the author's notebook, saved from a live JupyterLab, opened on another machine
+(its own notebook secret: the file is untrusted) where modelbook's extension is disabled, in
+JupyterLab and in Notebook 7. What shows is JupyterLab's sanitized rendering of the saved
+``text/html``: tables, chart images, the words "ALERT" and "ok", every alert; no widget error
+and no chart text spilled as run-on words.
+
+Screenshots: ``test-artifacts/reviewer-*.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from faces import alerts, joined, normalise, saved_outputs
+from labserver import ARTIFACTS, CURRENT, Author, Lab, start_lab, stop_lab
+
+pytestmark = pytest.mark.browser
+
+
+class _ChartText(HTMLParser):
+    """Text inside inline ``<svg>`` (the sanitizer strips the element, keeps the text)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0
+        self.inside: list[str] = []
+        self.outside: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        self.depth += tag == "svg"
+
+    def handle_endtag(self, tag: str) -> None:
+        self.depth -= tag == "svg" and self.depth > 0
+
+    def handle_data(self, data: str) -> None:
+        (self.inside if self.depth else self.outside).append(data)
+
+
+def chart_only_text(html: str) -> set[str]:
+    parser = _ChartText()
+    parser.feed(html)
+    visible = normalise(" ".join(parser.outside))
+    words = {normalise(t) for t in parser.inside}
+    return {w for w in words if len(w) >= 4 and re.search("[a-z]", w) and w not in visible}
+
+
+def reviewer_server(root: Path, state: Path, *, app: str = "jupyterlab") -> Lab:
+    """A server with modelbook's lab extension disabled in its own config (the real CLI)."""
+    env = {"JUPYTER_CONFIG_DIR": str(state / "config")}
+    subprocess.run(
+        [sys.executable, "-m", "jupyter", "labextension", "disable", "modelbook", "--level=user"],
+        check=True, capture_output=True, timeout=120, env={**os.environ, **env},
+    )  # fmt: skip
+    page_config = json.loads((state / "config" / "labconfig" / "page_config.json").read_text())
+    assert page_config["disabledExtensions"] == {"modelbook": True}
+    return start_lab(root, state, token="", kernels=False, app=app)
+
+
+@pytest.fixture(scope="module")
+def shared(author: Author, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The author's saved file, as sent to the reviewer."""
+    root = tmp_path_factory.mktemp("reviewer-root")
+    shutil.copy(author.notebook, root / "shared.ipynb")
+    return root
+
+
+@pytest.fixture(scope="module")
+def reviewer_lab(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    server = reviewer_server(shared, tmp_path_factory.mktemp("reviewer-state"))
+    yield server
+    stop_lab(server)
+
+
+@pytest.fixture(scope="module")
+def reviewer_notebook7(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    server = reviewer_server(shared, tmp_path_factory.mktemp("nb7-state"), app="notebook")
+    yield server
+    stop_lab(server)
+
+
+def assert_reviewer_sees_the_report(page: Any, notebook: Path, where: str) -> None:
+    saved = saved_outputs(notebook)
+    report = saved["monitor_report"]
+    outputs = page.locator(".jp-OutputArea-output")
+    outputs.first.wait_for(timeout=60_000)
+    page.locator(".jp-RenderedHTMLCommon table").first.wait_for(timeout=60_000)
+    # Our extension is off: no modelbook renderer, no sidebar; the widget view is never tried.
+    assert page.locator(".jp-RenderedModelbook").count() == 0, where
+    assert page.locator("#modelbook-registry").count() == 0, where
+    assert page.get_by_text("model not found").count() == 0, where
+    assert page.get_by_text("Error displaying widget").count() == 0, where
+    # Untrusted: every code cell of the file.
+    trusted = page.evaluate(
+        f"() => {CURRENT}.content.widgets.filter(c => c.model.type === 'code')"
+        ".map(c => c.model.trusted)"
+    )
+    assert trusted and not any(trusted), where
+
+    monitor = page.locator(".jp-RenderedHTMLCommon", has_text="Findings").first
+    history = page.locator(".jp-RenderedHTMLCommon", has_text="history").last
+    text = monitor.inner_text()
+    # Tables and status words survive the sanitizer.
+    assert monitor.locator("table").count() >= 3, where
+    assert "ALERT" in text, where
+    assert re.search(r"\bok\b", text), where
+    for check in alerts(report):
+        assert normalise(check["message"]) in normalise(text), (where, check)
+    # Charts are images that load, each described by its alt text; no inline SVG is lost.
+    for bundle in (report, saved["history"]):
+        html = joined(bundle["text/html"])
+        assert "<svg" not in html.replace("data:image/svg+xml", ""), f"{where}: inline <svg>"
+        assert not chart_only_text(html), where
+    images = page.locator(".jp-OutputArea-output img")
+    assert images.count() >= 2, where
+    for i in range(images.count()):
+        image = images.nth(i)
+        image.scroll_into_view_if_needed()
+        loaded = image.evaluate("img => img.complete && img.naturalWidth > 0")
+        assert loaded, f"{where}: image {i} did not load"
+        assert (image.get_attribute("alt") or "").strip(), f"{where}: image {i} has no alt text"
+    assert page.locator(".jp-OutputArea-output svg").count() == 0, where
+    # Shown: the screenshots are kept for a person to look at.
+    ARTIFACTS.mkdir(exist_ok=True)
+    monitor.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / f"reviewer-{where}-monitor.png"))
+    monitor.locator("img").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / f"reviewer-{where}-charts.png"))
+    history.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / f"reviewer-{where}-history.png"))
+
+
+def test_reviewer_in_jupyterlab_without_the_extension(
+    page: Any, reviewer_lab: Lab, shared: Path
+) -> None:
+    page.goto(f"{reviewer_lab.url}lab/tree/shared.ipynb?reset")
+    page.locator(".jp-Dialog button", has_text="No Kernel").click()
+    assert_reviewer_sees_the_report(page, shared / "shared.ipynb", "jupyterlab")
+
+
+def test_reviewer_in_notebook7_without_the_extension(
+    page: Any, reviewer_notebook7: Lab, shared: Path
+) -> None:
+    page.goto(f"{reviewer_notebook7.url}notebooks/shared.ipynb")
+    page.locator(".jp-Dialog button", has_text="No Kernel").click()
+    assert_reviewer_sees_the_report(page, shared / "shared.ipynb", "notebook7")
