@@ -211,7 +211,8 @@ def test_labels_in_every_shape(trained: Any, shape: str) -> None:
         ),
         (
             np.zeros((4_000, 2)),
-            "target must be one column of labels; got an array of shape (4000, 2).",
+            "target must be one column of labels; got an array of shape (4000, 2): pass one label "
+            "per row.",
         ),
         (
             [0, "yes"] * 2_000,

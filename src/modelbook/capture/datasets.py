@@ -312,11 +312,12 @@ def label_name(target: object) -> str | None:
     return name if isinstance(name, str) and name else None
 
 
-def label_array(target: object, *, what: str = "target") -> Any:
+def label_array(target: object, *, what: str = "target", looked_in: str = "data") -> Any:
     """``target=`` labels as one Arrow array (any name, or none, is fine: labels are one column).
 
     Accepts a pandas or polars Series (or a one-column DataFrame), a pyarrow Array, a 1-D numpy
-    array, a list or a tuple. Messages speak of labels, never of 2-D tables.
+    array, a list or a tuple. Messages speak of labels, never of 2-D tables; ``looked_in`` names what
+    a column name would have been looked up in ("data" at registration, "batch" at monitor time).
     """
     import numpy as np
     import pyarrow as pa
@@ -384,7 +385,7 @@ def label_array(target: object, *, what: str = "target") -> Any:
         ) from exc
     raise DataError(
         f"cannot use a {type(target).__module__}.{type(target).__name__} as {what}: expected "
-        f"the name of a column of the data, or the labels as {LABELS}."
+        f"the name of a column of the {looked_in}, or the labels as {LABELS}."
     )
 
 

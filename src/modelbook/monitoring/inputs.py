@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from modelbook.stats.profile import ColumnProfile, TableProfile
 
 __all__ = [
-    "LABELS",
     "Stored",
     "column_of_file",
     "column_profile",
@@ -30,9 +29,6 @@ __all__ = [
     "read_stored",
     "with_column",
 ]
-
-#: What ``target=`` accepts besides a column name (said in errors).
-LABELS = "a pandas or polars Series, a 1-D numpy array, a list or a tuple"
 
 
 @dataclass(frozen=True)
@@ -94,77 +90,13 @@ def read_rules(
     return settings, mode
 
 
-def _module(obj: object) -> str:
-    return type(obj).__module__.split(".")[0]
-
-
-def _label_values(target: object) -> Any:
-    """``target=`` as one Arrow array; any name (or none) is fine: labels are one column."""
-    import numpy as np
-    import pyarrow as pa
-
-    module, name = _module(target), type(target).__name__
-    try:
-        if module == "pandas" and name == "DataFrame":
-            frame: Any = target
-            if frame.shape[1] != 1:
-                raise DataError(
-                    f"target must be one column of labels; got a DataFrame with {frame.shape[1]} "
-                    f"columns: pass one of them, e.g. target=df[{str(frame.columns[0])!r}]."
-                )
-            target, name = frame.iloc[:, 0], "Series"
-        if module == "pandas" and name == "Series":
-            return pa.Array.from_pandas(target)
-        if module == "polars" and name in ("DataFrame", "Series"):
-            if name == "DataFrame":
-                if target.width != 1:  # type: ignore[attr-defined]
-                    raise DataError(
-                        "target must be one column of labels; got a DataFrame with "
-                        f"{target.width} columns."  # type: ignore[attr-defined]
-                    )
-                target = target.to_series()  # type: ignore[attr-defined]
-            return target.to_arrow()  # type: ignore[attr-defined]
-        if module == "pyarrow":
-            if name == "Table":
-                table: Any = target
-                if table.num_columns != 1:
-                    raise DataError(
-                        "target must be one column of labels; got a table with "
-                        f"{table.num_columns} columns."
-                    )
-                return table.column(0).combine_chunks()
-            if name == "ChunkedArray":
-                return target.combine_chunks()  # type: ignore[attr-defined]
-            if isinstance(target, pa.Array):
-                return target
-        if module == "numpy" and name == "ndarray":
-            array: Any = target
-            if array.ndim == 2 and array.shape[1] == 1:
-                array = array[:, 0]
-            if array.ndim != 1:
-                raise DataError(
-                    f"target must be one column of labels; got an array of shape {array.shape}."
-                )
-            return pa.array(list(array) if array.dtype == object else np.ascontiguousarray(array))
-        if isinstance(target, (list, tuple)):
-            return pa.array(list(target))
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        text = str(exc).strip().splitlines()
-        raise DataError(
-            f"target labels cannot be read: {text[0] if text else type(exc).__name__}; give "
-            "every label one type."
-        ) from exc
-    raise DataError(
-        f"cannot use a {type(target).__module__}.{type(target).__name__} as target: expected "
-        f"the name of a column of the batch, or the labels as {LABELS}."
-    )
-
-
 def labels_array(target: object, n_rows: int | None) -> Any:
     """``target=`` as a 1-D numpy array of labels, checked against the batch's row count."""
     import numpy as np
 
-    values = _label_values(target)
+    from modelbook.capture.datasets import label_array
+
+    values = label_array(target, what="target", looked_in="batch")
     if len(values) == 0:
         raise DataError("target is empty: pass the labels that belong to this batch.")
     if n_rows is not None and len(values) != n_rows:

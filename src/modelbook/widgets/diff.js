@@ -1,12 +1,5 @@
 // modelbook diff view: sections as <details> (collapsible), version columns side by side,
 // rows marked added / removed / changed.
-function el(tag, attrs = {}, text = null) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (text !== null) node.textContent = text;
-  return node;
-}
-
 const MARKS = { added: "mbw-add", removed: "mbw-del", changed: "mbw-chg" };
 
 function section(s) {

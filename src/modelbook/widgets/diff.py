@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import anywidget
@@ -10,10 +9,9 @@ import traitlets
 
 from modelbook.render.format import fmt_value
 from modelbook.version_diff import DatasetDiff, ModelDiff
+from modelbook.widgets.assets import CSS, esm
 
 __all__ = ["DiffWidget", "diff_sections"]
-
-_HERE = Path(__file__).parent
 
 
 def _v(value: Any) -> str:
@@ -158,8 +156,8 @@ def diff_sections(result: ModelDiff | DatasetDiff) -> list[dict[str, Any]]:
 class DiffWidget(anywidget.AnyWidget):  # type: ignore[misc]
     """Two versions side by side; changed rows highlighted; sections fold."""
 
-    _esm = _HERE / "diff.js"
-    _css = _HERE / "widgets.css"
+    _esm = esm("diff.js")
+    _css = CSS
 
     title = traitlets.Unicode("").tag(sync=True)
     subtitle = traitlets.Unicode("").tag(sync=True)

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anywidget
 import traitlets
 
 from modelbook.render.charts import distribution_spec, drift_score, to_svg
+from modelbook.widgets.assets import CSS, esm
 from modelbook.widgets.theme import THEMES, themed
 
 if TYPE_CHECKING:
     from modelbook.stats.drift import ColumnDrift, DatasetDrift
 
 __all__ = ["DriftWidget", "drift_summary", "drift_table_rows"]
-
-_HERE = Path(__file__).parent
 
 
 def _num(value: float | None) -> float | None:
@@ -71,8 +69,8 @@ class DriftWidget(anywidget.AnyWidget):  # type: ignore[misc]
     one vl-convert call, so the browser needs no charting library.
     """
 
-    _esm = _HERE / "drift.js"
-    _css = _HERE / "widgets.css"
+    _esm = esm("drift.js")
+    _css = CSS
 
     title = traitlets.Unicode("").tag(sync=True)
     summary = traitlets.Unicode("").tag(sync=True)

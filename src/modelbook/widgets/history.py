@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anywidget
 import traitlets
 
 from modelbook.render.charts import history_spec, to_svg
+from modelbook.widgets.assets import CSS, esm
 from modelbook.widgets.theme import THEMES, themed
 
 if TYPE_CHECKING:
@@ -16,15 +16,14 @@ if TYPE_CHECKING:
 
 __all__ = ["HistoryWidget"]
 
-_HERE = Path(__file__).parent
 DRIFT_ONLY = "(drift share only)"
 
 
 class HistoryWidget(anywidget.AnyWidget):  # type: ignore[misc]
     """Choose a metric; the chart (drift share + that metric) is rendered in the kernel."""
 
-    _esm = _HERE / "history.js"
-    _css = _HERE / "widgets.css"
+    _esm = esm("history.js")
+    _css = CSS
 
     title = traitlets.Unicode("").tag(sync=True)
     metrics = traitlets.List(traitlets.Unicode()).tag(sync=True)
