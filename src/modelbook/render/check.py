@@ -6,7 +6,7 @@ class is needed), so it reads the same after a sanitizer strips styles.
 
 from __future__ import annotations
 
-from modelbook.render.format import fmt_bytes
+from modelbook.render.format import fmt_bytes, plural
 from modelbook.render.html import esc, register_html
 from modelbook.render.text import register_text
 from modelbook.results import CheckReport
@@ -14,33 +14,32 @@ from modelbook.results import CheckReport
 __all__: list[str] = []
 
 _COUNTED = (
-    ("model_versions", "model versions"),
-    ("dataset_versions", "dataset versions"),
-    ("aliases", "aliases"),
-    ("monitor_runs", "monitor runs"),
-    ("check_results", "check results"),
-    ("column_profiles", "column profiles"),
+    ("model_versions", "model version"),
+    ("dataset_versions", "dataset version"),
+    ("aliases", "alias", "aliases"),
+    ("monitor_runs", "monitor run"),
+    ("check_results", "check result"),
+    ("column_profiles", "column profile"),
 )
 
 
 def _headline(result: CheckReport) -> str:
     if result.ok:
         return f"registry {result.registry}: ok, nothing is broken"
-    n = len(result.problems)
-    noun = "problem" if n == 1 else "problems"
+    problems = plural(len(result.problems), "problem")
     if result.metadata != "ok":
-        return f"registry {result.registry}: BROKEN, metadata {result.metadata}, {n} {noun}"
-    return f"registry {result.registry}: BROKEN, {n} {noun}"
+        return f"registry {result.registry}: BROKEN, metadata {result.metadata}, {problems}"
+    return f"registry {result.registry}: BROKEN, {problems}"
 
 
 def _verified(result: CheckReport) -> str:
     files = (
-        f"{result.files_checked} artifact files ({fmt_bytes(result.bytes_checked)}) "
+        f"{plural(result.files_checked, 'artifact file')} ({fmt_bytes(result.bytes_checked)}) "
         "hashed and compared with their names"
     )
     if result.metadata != "ok":
         return f"verified: {files}"
-    counts = ", ".join(f"{result.counts.get(t, 0):,} {label}" for t, label in _COUNTED)
+    counts = ", ".join(plural(result.counts.get(t, 0), *words) for t, *words in _COUNTED)
     return f"verified: {files}; every table read in full and every reference followed ({counts})"
 
 
