@@ -25,8 +25,27 @@ SMALL_ARGS: dict[str, list[str]] = {
     ],
     "bench_drift.py": ["--rows", "20000", "--parquet-rows", "50000"],
     "bench_monitor.py": ["--rows", "20000", "--parquet-rows", "50000"],
+    "bench_multivariate.py": ["--rows", "20000", "--sample-rows", "5000", "--repeat", "1"],
     "bench_history.py": ["--runs", "200", "--repeat", "3"],
     "bench_views.py": ["--columns", "30", "--rows", "2000", "--repeat", "1"],
+    "bench_estimation.py": [
+        "--rows",
+        "20000",
+        "--loss-rows",
+        "3000",
+        "--eval-rows",
+        "10000",
+        "--chunk",
+        "1000",
+        "--chunks",
+        "5",
+        "--repeat",
+        "1",
+        "--timeline-rows",
+        "5000",
+        "--timeline-chunks",
+        "3",
+    ],
 }
 
 
@@ -43,3 +62,15 @@ def test_benchmark_runs_small(script: str, tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip(), "a benchmark must print its figures"
+
+
+def test_timeline_figure_runs_alone(tmp_path: Path) -> None:
+    """benchmarks/_timeline_figure.py (called by bench_estimation.py) also runs on its own."""
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "_timeline_figure.py"), "--rows", "20000",
+         "--chunks", "4"],
+        capture_output=True, text=True, timeout=600, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "in 4 monthly chunks with estimation (estimated)" in result.stdout
+    assert "ratio" in result.stdout

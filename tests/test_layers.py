@@ -47,6 +47,7 @@ RENDER_MAY_IMPORT = (
 #: Result dataclasses render/* may import by name from the engine module that defines them.
 RESULT_TYPES = {
     "modelbook.monitoring.report": {"CheckResult", "MonitorReport"},
+    "modelbook.monitoring.timeline": {"MonitorTimeline", "TimelineAlert"},
     "modelbook.stats.drift": {"ColumnDrift", "DatasetDrift"},
     "modelbook.version_diff": {"DatasetDiff", "ModelDiff", "PredictionDiff", "RowChanges"},
     "modelbook.run_history": {"HistoryReport", "HistoryRun"},

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from datetime import datetime, timedelta
 
     from modelbook.monitoring.report import MonitorReport
+    from modelbook.monitoring.timeline import MonitorTimeline
     from modelbook.run_history import HistoryReport
     from modelbook.stats.profile import TableProfile
     from modelbook.version_diff import DatasetDiff, ModelDiff
@@ -96,6 +97,9 @@ def register(
     tag: Mapping[str, str] | None = None,
     notes: str | None = None,
     alias: str | None = None,
+    eval_data: object = None,
+    eval_target: object = None,
+    eval_scores: str | Sequence[str] | None = None,
     registry: PathLike | None = None,
 ) -> ModelVersion | DatasetVersion:
     """Store a model or a dataset as a new version and return what was stored.
@@ -104,6 +108,12 @@ def register(
     data is registered as the dataset ``<name>-training`` and linked as the model's lineage,
     and its columns become the model's input signature. Datasets are stored as Parquet; data
     identical to a stored version of the same name returns that version instead of a new one.
+
+    ``eval_data`` with ``eval_target`` (the labels, or a column of ``eval_data``) is a held-out
+    evaluation set, stored as ``<name>-eval``: the model is scored on it once (measured metrics,
+    stored beside ``metrics``; ``quality.*`` checks compare with them) and performance
+    estimation is fitted on it. ``eval_scores`` names columns of ``eval_data`` holding the
+    outputs of a model served elsewhere (then ``predict`` is not called on it).
     """
     return catalog.register(
         obj,
@@ -114,6 +124,9 @@ def register(
         tag=tag,
         notes=notes,
         alias=alias,
+        eval_data=eval_data,
+        eval_target=eval_target,
+        eval_scores=eval_scores,
         registry=registry,
     )
 
@@ -396,8 +409,13 @@ def monitor(
     fail_on_alert: bool = False,
     rules: Mapping[str, Any] | None = None,
     trust: bool = False,
+    scores: str | Sequence[str] | None = None,
+    predicted: str | None = None,
+    time: str | None = None,
+    chunk: int | str | None = None,
+    multivariate: str | None = None,
     registry: PathLike | None = None,
-) -> MonitorReport:
+) -> MonitorReport | MonitorTimeline:
     """Check a batch against a model (or dataset) version and record the run.
 
     ``ref``: a model (``churn`` means its ``production`` alias if set, else the latest
@@ -410,9 +428,42 @@ def monitor(
     ``[tool.modelbook.monitor]`` (docs/monitoring.md), over pyproject.toml and monitor.toml.
     ``trust``: allow loading a pickled model. ``fail_on_alert``: raise
     :class:`~modelbook.errors.AlertError` (after storing) unless the run is ok.
+    ``scores`` / ``predicted``: for a model served elsewhere, the batch columns holding its
+    outputs (binary: P(positive class); multiclass: one column per class in ``classes_`` order;
+    the predicted class or value): used instead of calling ``predict``, never as input features.
+    With an evaluation set registered (``eval_data=``), every run estimates performance without
+    labels (``performance.estimated.<metric>``; ``report.estimated``).
+    ``time`` / ``chunk``: monitor over time: the batch cut into chunks by calendar period of
+    the ``time`` column (``chunk='month'``, ``'week'``, ``'1d'``, ``'6h'``, ``'quarter'``) or
+    by rows (``chunk=5000``; in ``time`` order when given), one run per chunk, returned as a
+    :class:`~modelbook.monitoring.timeline.MonitorTimeline` (one pass over the data).
+    ``multivariate``: ``'pca'`` (the default: the batch's PCA reconstruction error against the
+    reference band, ``drift.multivariate``), ``'classifier'`` (a domain classifier's AUC,
+    ``drift.domain_classifier``), ``'both'`` or ``'off'``; over the rules' ``multivariate`` table.
     """
     from modelbook.monitoring.run import monitor as _monitor
 
+    if time is not None or chunk is not None:
+        from modelbook.monitoring.multivariate import rules_with_method
+        from modelbook.monitoring.timeline import monitor_timeline
+
+        rules = rules_with_method(rules, multivariate)  # a timeline takes the rules only
+        return monitor_timeline(
+            ref,
+            data=data,
+            time=time,
+            chunk=chunk,
+            target=target,
+            reference=reference,
+            columns=columns,
+            store=store,
+            fail_on_alert=fail_on_alert,
+            rules=rules,
+            trust=trust,
+            scores=scores,
+            predicted=predicted,
+            registry=registry,
+        )
     return _monitor(
         ref,
         data=data,
@@ -423,5 +474,8 @@ def monitor(
         fail_on_alert=fail_on_alert,
         rules=rules,
         trust=trust,
+        scores=scores,
+        predicted=predicted,
+        multivariate=multivariate,
         registry=registry,
     )

@@ -47,9 +47,11 @@ from modelbook.registry.store import now
 from modelbook.results import DatasetVersion, ModelVersion
 
 if TYPE_CHECKING:
+    from modelbook.stats.estimation import EstimationState
     from modelbook.stats.profile import TableProfile
 
 __all__ = [
+    "StoredEstimation",
     "dataset_path",
     "dataset_profile",
     "load",
@@ -57,6 +59,7 @@ __all__ = [
     "register",
     "resolve",
     "show",
+    "stored_estimation",
 ]
 
 PathLike = str | os.PathLike[str]
@@ -80,6 +83,9 @@ def register(
     tag: Mapping[str, str] | None = None,
     notes: str | None = None,
     alias: str | None = None,
+    eval_data: object = None,
+    eval_target: object = None,
+    eval_scores: str | Sequence[str] | None = None,
     registry: PathLike | None = None,
 ) -> ModelVersion | DatasetVersion:
     """Store a model or a dataset as a new version and return what was stored.
@@ -88,6 +94,13 @@ def register(
     data is registered as the dataset ``<name>-training`` and linked as the model's lineage,
     and its columns become the model's input signature. Datasets are stored as Parquet; data
     identical to a stored version of the same name returns that version instead of a new one.
+
+    ``eval_data`` (labels in ``eval_target``: the labels, or a column of ``eval_data``) is a
+    held-out evaluation set, stored as the dataset ``<name>-eval``: the model is scored on it
+    once (the measured metrics are stored beside ``metrics``) and performance estimation is
+    fitted on it. ``eval_scores`` names columns of ``eval_data`` holding the model's outputs
+    (P(positive), one probability per class, or a regressor's prediction) for a model served
+    elsewhere: then ``predict`` is not called on the evaluation set.
     """
     reg = open_registry(registry)
     # Every argument is checked here, before anything is read or written, so the magics, the
@@ -104,6 +117,18 @@ def register(
         metric_values = _check_metrics(metrics)
         if data is None and target is not None:
             raise DataError("target= needs data=: pass the training data the labels belong to.")
+        if eval_data is None and eval_target is not None:
+            raise DataError(
+                "eval_target= needs eval_data=: pass the evaluation data the labels belong to."
+            )
+        if eval_data is None and eval_scores is not None:
+            raise DataError(
+                "eval_scores= needs eval_data=: pass the evaluation data whose columns hold the "
+                "model's outputs."
+            )
+        from modelbook.evaluation import score_columns
+
+        scores = score_columns(eval_scores)
         check_fitted(obj)
         return _register_model(
             reg,
@@ -115,10 +140,17 @@ def register(
             tags=tags,
             notes=notes,
             alias=alias,
+            eval_data=eval_data,
+            eval_target=eval_target,
+            eval_scores=scores,
         )
     if is_dataset(obj):
         if data is not None:
             raise DataError("data= is for models; to register a dataset pass it as the object.")
+        if eval_data is not None or eval_target is not None or eval_scores is not None:
+            raise DataError(
+                "eval_data=, eval_target= and eval_scores= are for models: a dataset is not scored."
+            )
         if metrics:
             raise DataError("metrics= is for models; a dataset has no metrics.")
         if name is None and isinstance(obj, (str, os.PathLike)):
@@ -276,21 +308,27 @@ def _stage(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Write the Parquet blob (staged, not yet committed) and profile it: (row, profile rows)."""
     from modelbook.capture.datasets import write_parquet
+    from modelbook.stats.multivariate import reference_json
     from modelbook.stats.profile import profile_table
 
     reg.ensure_writable()
     tmp, incoming.parquet = incoming.parquet, None
+    exclude = [incoming.target] if incoming.target else []  # labels are not batch inputs
     try:
         if tmp is None:
             table = incoming.source.table
             assert table is not None
             tmp = reg.objects.temp_path(".parquet")
-            with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            # Writing, the multivariate (PCA) statistics of a sample, and the profile overlap.
+            with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
                 writing = pool.submit(write_parquet, table, tmp)
+                fitting = pool.submit(reference_json, table, exclude=exclude)
                 profile = profile_table(table)
                 writing.result()
+                multivariate = fitting.result()
         else:
             profile = profile_table(tmp)
+            multivariate = reference_json(tmp, exclude=exclude)
         size = tmp.stat().st_size
         blob = reg.objects.put_file(tmp)
     except BaseException:
@@ -310,6 +348,7 @@ def _stage(
         "notes": notes,
         "created_at": now(),
         "created_by": env.current_user(),
+        "multivariate": multivariate,
     }
     return row, [_profile_row(c) for c in profile.columns]
 
@@ -361,27 +400,39 @@ def _register_model(
     tags: Mapping[str, str],
     notes: str | None,
     alias: str | None,
+    eval_data: object = None,
+    eval_target: object = None,
+    eval_scores: tuple[str, ...] | None = None,
 ) -> ModelVersion:
-    """All or nothing: the model is serialised and its training data written (staged) before
-    anything is committed; then both go into the registry in one transaction.
+    """All or nothing: the model is serialised, its training and evaluation data written and
+    what estimation needs fitted (all staged) before anything is committed; then everything
+    goes into the registry in one transaction.
 
-    A model identical to a stored version (class, parameters, learned state and training
-    data; see :func:`~modelbook.capture.models.model_identity`) returns that version.
+    A model identical to a stored version (class, parameters, learned state, training data
+    and evaluation set; see :func:`~modelbook.capture.models.model_identity`) returns that
+    version.
     """
     from modelbook.capture.models import model_identity, serialize
+    from modelbook.evaluation import Evaluation, evaluate
 
     training = f"{name}-training"
-    if data is not None:  # before any work: a name the transaction would refuse anyway
+    evaluation = f"{name}-eval"
+    if data is not None or eval_data is not None:  # before any work: names the commit refuses
         if reg.kind_of(name) == "dataset":
             raise InvalidNameError(
                 f"{name!r} is already a dataset; register the model under another name."
             )
-        if reg.kind_of(training) == "model":
-            raise InvalidNameError(
-                f"{training!r} is already a model, so the training data of {name!r} cannot be "
-                "stored under that name; register the model under another name."
-            )
+        for what, linked, given in (
+            ("training", training, data),
+            ("evaluation", evaluation, eval_data),
+        ):
+            if given is not None and reg.kind_of(linked) == "model":
+                raise InvalidNameError(
+                    f"{linked!r} is already a model, so the {what} data of {name!r} cannot be "
+                    "stored under that name; register the model under another name."
+                )
     incoming: _Incoming | None = None
+    evaluated: _Incoming | None = None
     staged: list[str] = []
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
@@ -390,7 +441,11 @@ def _register_model(
             structure = pool.submit(model_identity, model)
             if data is not None:
                 incoming = _incoming(reg, to_arrow(data, what="data"), name=training, target=target)
-            identity = _identity(structure.result(), incoming)
+            if eval_data is not None:
+                evaluated = _eval_incoming(
+                    reg, eval_data, eval_target, name=evaluation, training=incoming
+                )
+            identity = _identity(structure.result(), incoming, evaluated, eval_scores)
             if identity is not None:
                 existing = _find_model(reg, name, identity)
                 if existing is not None:
@@ -398,6 +453,16 @@ def _register_model(
             # Serialising (Python-bound) overlaps writing and profiling the training data
             # (Parquet and numpy work release the GIL).
             serializing = pool.submit(serialize, model)
+            scored: Evaluation | None = None
+            if evaluated is not None:  # scored once, before anything is written
+                assert evaluated.target is not None
+                scored = evaluate(
+                    model,
+                    _table_of(evaluated),
+                    target=evaluated.target,
+                    inputs=_model_inputs(model, incoming),
+                    scores=eval_scores,
+                )
             train_row: tuple[dict[str, Any], list[dict[str, Any]]] | None = None
             train_version: int | None = None
             columns: Sequence[Mapping[str, Any]] = ()
@@ -409,9 +474,25 @@ def _register_model(
                     columns = train_row[1]
                 else:
                     columns = _dataset_result(reg, training, train_version).columns
+            eval_row: tuple[dict[str, Any], list[dict[str, Any]]] | None = None
+            eval_version: int | None = None
+            if evaluated is not None:
+                eval_version = reg.find_dataset(evaluation, evaluated.fingerprint)
+                if eval_version is None:
+                    eval_row = _stage(reg, evaluated)
+                    staged.append(eval_row[0]["blob"])
             serialized = serializing.result()
         blob = reg.objects.put_bytes(serialized.payload)
         staged.append(blob)
+        fitted: list[str] = []  # the estimation state and the loss model, staged like the model
+        estimator = loss_model = None
+        if scored is not None and scored.state is not None:
+            estimator = reg.objects.put_bytes(scored.state)
+            fitted.append(estimator)
+        if scored is not None and scored.loss_model is not None:
+            loss_model = reg.objects.put_bytes(scored.loss_model)
+            fitted.append(loss_model)
+        staged.extend(fitted)
         commit, dirty = env.capture_git()
         signature = _signature(model, columns, incoming.target) if incoming is not None else None
         row = {
@@ -426,6 +507,11 @@ def _register_model(
             "signature": json.dumps(signature) if signature is not None else None,
             "train_dataset": training if incoming is not None else None,
             "train_version": train_version,
+            "eval_dataset": evaluation if evaluated is not None else None,
+            "eval_version": eval_version,
+            "measured_metrics": json.dumps(scored.measured) if scored is not None else None,
+            "estimator": estimator,
+            "loss_model": loss_model,
             "environment": json.dumps(env.capture_environment()),
             "code": env.capture_code(),
             "notebook": env.notebook_path(),
@@ -437,12 +523,20 @@ def _register_model(
             "created_by": env.current_user(),
         }
         version, _train, reused = reg.commit_model(
-            row, alias=alias, by=env.current_user(), identity=identity, training=train_row
+            row,
+            alias=alias,
+            by=env.current_user(),
+            identity=identity,
+            training=train_row,
+            evaluation=eval_row,
+            blobs=tuple(fitted),
         )
         staged.clear()
     finally:
         if incoming is not None:
             incoming.discard()
+        if evaluated is not None:
+            evaluated.discard()
         for digest in staged:  # staged but never committed (a failure above)
             reg.objects.discard(digest)
     if reused:
@@ -465,17 +559,108 @@ def _find_model(reg: Registry, name: str, identity: str) -> int | None:
         return None
 
 
-def _identity(structure: str | None, incoming: _Incoming | None) -> str | None:
-    """The model's identity: its structure digest and its training data's fingerprint."""
+def _identity(
+    structure: str | None,
+    incoming: _Incoming | None,
+    evaluated: _Incoming | None = None,
+    scores: tuple[str, ...] | None = None,
+) -> str | None:
+    """The model's identity: its structure digest, its training data's fingerprint and (when
+    given) its evaluation set's; without one the identity is what it was before issue 11."""
     if structure is None:
         return None
     import xxhash
 
     data = incoming.fingerprint if incoming is not None else "none"
     target = incoming.target if incoming is not None else None
-    return (
-        "xxh3:" + xxhash.xxh3_128(f"{structure}|data={data}|target={target}".encode()).hexdigest()
-    )
+    text = f"{structure}|data={data}|target={target}"
+    if evaluated is not None:
+        text += f"|eval={evaluated.fingerprint}|eval_target={evaluated.target}"
+        text += f"|eval_scores={','.join(scores or ())}"
+    return "xxh3:" + xxhash.xxh3_128(text.encode()).hexdigest()
+
+
+def _eval_incoming(
+    reg: Registry, eval_data: object, eval_target: object, *, name: str, training: _Incoming | None
+) -> _Incoming:
+    """The evaluation set on its way in, its labels checked (``eval_target``, or a column of
+    the training target's name), and refused when it is the training data."""
+    source = to_arrow(eval_data, what="eval_data")
+    table = source.table
+    if isinstance(eval_target, str):
+        if table is not None and eval_target not in table.column_names:
+            raise DataError(
+                f"eval_target column {eval_target!r} is not in eval_data; columns: "
+                f"{', '.join(table.column_names[:20])}."
+            )
+    elif eval_target is not None:
+        if table is None:
+            raise DataError(
+                f"eval_target= for a file must name one of its columns ({source.label})."
+            )
+        labels = label_array(eval_target, what="eval_target", looked_in="eval_data")
+        if len(labels) != table.num_rows:
+            raise DataError(
+                f"eval_target has {len(labels):,} labels but eval_data has {table.num_rows:,} "
+                "rows: pass the labels that belong to the evaluation data."
+            )
+    evaluated = _incoming(reg, source, name=name, target=eval_target)
+    try:
+        if evaluated.target is None:
+            guess = training.target if training is not None else None
+            if guess is None or guess not in evaluated.schema.names:
+                raise DataError(
+                    "eval_data needs its labels: pass eval_target= (the labels, or the name of "
+                    "their column in eval_data)."
+                )
+            evaluated.target = guess
+        if training is not None and _same_rows(training, evaluated):
+            raise DataError(
+                "eval_data is the training data: training data is not a substitute for an "
+                "evaluation set (metrics measured on it are optimistic and a calibrator fitted "
+                "on it is biased); pass held-out rows the model never saw, e.g. a validation "
+                "split (X_val, y_val)."
+            )
+    except BaseException:
+        evaluated.discard()
+        raise
+    return evaluated
+
+
+def _same_rows(training: _Incoming, evaluated: _Incoming) -> bool:
+    """Whether the evaluation set is the training data (labels aside)."""
+    if training.fingerprint == evaluated.fingerprint:
+        return True
+    a, b = training.source.table, evaluated.source.table
+    if a is None or b is None or a.num_rows != b.num_rows:
+        return False
+    from modelbook.capture.datasets import fingerprint_batches
+
+    features = [c for c in a.column_names if c != training.target]
+    if not features or any(c not in b.column_names for c in features):
+        return False
+    a, b = a.select(features), b.select(features)
+    return fingerprint_batches(a.schema, [a]) == fingerprint_batches(b.schema, [b])
+
+
+def _table_of(incoming: _Incoming) -> Any:
+    """The data as an Arrow table (a file source: the Parquet copy, read once)."""
+    if incoming.source.table is not None:
+        return incoming.source.table
+    import pyarrow.parquet as pq
+
+    assert incoming.parquet is not None
+    return pq.read_table(incoming.parquet)
+
+
+def _model_inputs(model: object, incoming: _Incoming | None) -> list[str] | None:
+    """The model's input columns: ``feature_names_in_``, else the training data's columns."""
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None:
+        return [str(n) for n in names]
+    if incoming is not None:
+        return [str(n) for n in incoming.schema.names if n != incoming.target]
+    return None
 
 
 def _reuse_model(reg: Registry, name: str, version: int, alias: str | None) -> ModelVersion:
@@ -621,7 +806,16 @@ def _model_from_row(row: Mapping[str, Any], aliases: tuple[str, ...]) -> ModelVe
         tags=json.loads(row["tags"]),
         notes=row["notes"],
         aliases=aliases,
+        evaluation=_evaluation_ref(row),
+        measured_metrics=json.loads(row.get("measured_metrics") or "{}"),
     )
+
+
+def _evaluation_ref(row: Mapping[str, Any]) -> str | None:
+    """``<name>-eval@<v>`` of a model_versions row (None: no evaluation set; older schemas)."""
+    if not row.get("eval_dataset"):
+        return None
+    return f"{row['eval_dataset']}@{row['eval_version']}"
 
 
 def _model_changes(old: ModelVersion, new: ModelVersion) -> tuple[str, ...]:
@@ -645,9 +839,64 @@ def _model_changes(old: ModelVersion, new: ModelVersion) -> tuple[str, ...]:
             changes.append(f"{key}: new, {b:.4g}")
     if old.train_dataset != new.train_dataset:
         changes.append(f"training data: {old.train_dataset} → {new.train_dataset}")
+    if old.evaluation != new.evaluation:
+        changes.append(f"evaluation set: {old.evaluation} → {new.evaluation}")
     if not changes:
         changes.append(f"no parameter, metric or data change since v{old.version}")
     return tuple(changes)
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredEstimation:
+    """What estimation fitted on a model version's evaluation set at registration."""
+
+    state: EstimationState
+    loss_model: Any | None  # the regression loss model (HistGradientBoostingRegressor)
+    evaluation: str  # "<name>-eval@<v>"
+    measured: Mapping[str, float]  # metrics measured on the evaluation set at registration
+
+
+_ESTIMATION_CACHE: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+
+
+def stored_estimation(reg: Registry, row: Mapping[str, Any]) -> StoredEstimation | None:
+    """The estimation fitted at registration of this model version (a model_versions row),
+    blobs hash-verified on read; None when the version has no evaluation set (or one on which
+    nothing could be fitted: a classifier without probabilities).
+
+    Never refitted: a monitor run estimates from what was stored, so the same batch gets the
+    same estimate whenever it is checked. The loss model loads with skops, scikit-learn types
+    only (it is our own HistGradientBoostingRegressor; anything else is refused).
+    """
+    digest = row.get("estimator")
+    if not digest:
+        return None
+    from modelbook.capture.models import deserialize
+    from modelbook.stats.estimation import EstimationState
+
+    what = f"model {row['name']}@{row['version']}"
+    key = (str(reg.home), str(digest), str(row.get("loss_model") or ""))
+    loaded = _ESTIMATION_CACHE.get(key)
+    if loaded is None:
+        # Content-addressed and verified once: a timeline's chunks (and a scheduled run's
+        # repeated calls) reuse the loaded state and loss model instead of deserialising again.
+        state = EstimationState.from_bytes(reg.objects.read_verified(digest))
+        loss_model = None
+        if row.get("loss_model"):
+            payload = reg.objects.read_verified(row["loss_model"])
+            loss_model = deserialize(
+                "sklearn", payload, trust=False, what=f"the loss model of {what}"
+            )
+        if len(_ESTIMATION_CACHE) >= 8:
+            _ESTIMATION_CACHE.pop(next(iter(_ESTIMATION_CACHE)))
+        loaded = _ESTIMATION_CACHE[key] = (state, loss_model)
+    state, loss_model = loaded
+    return StoredEstimation(
+        state=state,
+        loss_model=loss_model,
+        evaluation=_evaluation_ref(row) or "",
+        measured=json.loads(row.get("measured_metrics") or "{}"),
+    )
 
 
 def show(ref: str, *, registry: PathLike | None = None) -> ModelVersion | DatasetVersion:

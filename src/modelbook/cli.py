@@ -280,6 +280,17 @@ def _cmd_monitor(args: argparse.Namespace) -> _Outcome:
         options["columns"] = columns
     if args.store:
         options["store"] = args.store
+    scores = [c.strip() for item in args.scores or [] for c in item.split(",") if c.strip()]
+    if scores:
+        options["scores"] = scores
+    if args.predicted:
+        options["predicted"] = args.predicted
+    if args.multivariate:
+        options["multivariate"] = args.multivariate
+    if args.time:
+        options["time"] = args.time
+    if args.chunk:
+        options["chunk"] = args.chunk
     if args.rules:
         try:
             options["rules"] = json.loads(args.rules)
@@ -432,6 +443,19 @@ def build_parser() -> argparse.ArgumentParser:
     monitor.add_argument("--store", choices=("none", "profile", "data"), help="what to keep")
     monitor.add_argument("--rules", metavar="JSON", help="alert rules, as [tool.modelbook.monitor]")
     monitor.add_argument("--trust", action="store_true", help="allow a pickled (untrusted) model")
+    monitor.add_argument(
+        "--scores", nargs="+", metavar="COL", help="columns with a served model's probabilities"
+    )
+    monitor.add_argument("--predicted", metavar="COL", help="column with its predictions")
+    monitor.add_argument("--time", metavar="COL", help="column of each row's time (a timeline)")
+    monitor.add_argument(
+        "--chunk", metavar="SIZE", help="one run per chunk: month, week, 1d, 6h, quarter or N rows"
+    )
+    monitor.add_argument(
+        "--multivariate",
+        choices=("pca", "classifier", "both", "off"),
+        help="multivariate drift: PCA reconstruction error (default), domain classifier, both",
+    )
     history = verb("history", "monitor runs of NAME (or NAME@VERSION), newest first")
     history.add_argument("ref")
     history.add_argument("--since", type=_since, help="only runs newer than 30d, 12h, 2w, a date")

@@ -67,6 +67,17 @@ REGISTER.add_argument("--metrics", help="a dict literal or a variable, e.g. \"{'
 REGISTER.add_argument("--tag", nargs="+", default=[], metavar="KEY=VALUE", help="tags")
 REGISTER.add_argument("--notes", help="free text stored with the version")
 REGISTER.add_argument("--alias", help="point this alias (e.g. production) at the new version")
+REGISTER.add_argument(
+    "--eval", "--eval-data", dest="eval_data", metavar="X_VAL",
+    help="variable (or .parquet/.csv path) holding a held-out evaluation set",
+)  # fmt: skip
+REGISTER.add_argument(
+    "--eval-target", help="variable holding the evaluation labels, or a column of --eval"
+)
+REGISTER.add_argument(
+    "--eval-scores", nargs="+", metavar="COLUMN",
+    help="columns of --eval holding the outputs of a model served elsewhere (no predict)",
+)  # fmt: skip
 
 MONITOR = _parser(
     "%monitor", "Check a batch against a model or dataset version and record the run."
@@ -80,6 +91,19 @@ MONITOR.add_argument("--store", choices=("none", "profile", "data"), help="what 
 MONITOR.add_argument("--fail-on-alert", action="store_true", help="raise when the run alerts")
 MONITOR.add_argument("--rules", help="alert rules: a dict literal or a variable")
 MONITOR.add_argument("--trust", action="store_true", help="allow a pickled (untrusted) model")
+MONITOR.add_argument(
+    "--scores", nargs="+", metavar="COL", help="batch columns with a served model's probabilities"
+)
+MONITOR.add_argument("--predicted", metavar="COL", help="batch column with its predictions")
+MONITOR.add_argument("--time", metavar="COL", help="batch column of each row's time (timeline)")
+MONITOR.add_argument(
+    "--chunk", metavar="SIZE", help="one run per chunk: month, week, 1d, 6h, quarter or N rows"
+)
+MONITOR.add_argument(
+    "--multivariate",
+    choices=("pca", "classifier", "both", "off"),
+    help="multivariate drift: PCA reconstruction error (default), domain classifier, both, off",
+)
 
 
 def _modelbook_parser() -> _Parser:
@@ -153,7 +177,7 @@ class ModelbookMagics(Magics):  # type: ignore[misc]
     @line_magic  # type: ignore[misc]
     def register(self, line: str) -> Any:
         """%register VAR [--name NAME] [--data X] [--target Y] [--metrics DICT] [--tag k=v ...]
-        [--notes TEXT] [--alias ALIAS]"""
+        [--notes TEXT] [--alias ALIAS] [--eval X_VAL [--eval-target Y_VAL] [--eval-scores C ...]]"""
         args = self._parse(REGISTER, line)
         if args is None:
             return None
@@ -170,6 +194,9 @@ class ModelbookMagics(Magics):  # type: ignore[misc]
                 )
             else:
                 self._lookup(args.target, "--target variable")
+        eval_data = self._data(args.eval_data, "--eval") if args.eval_data else None
+        eval_target = self._eval_target(args.eval_target, eval_data)
+        scores = [c for item in args.eval_scores or [] for c in item.split(",") if c]
         with _usage_errors():
             return api.register(
                 obj,
@@ -180,7 +207,23 @@ class ModelbookMagics(Magics):  # type: ignore[misc]
                 tag=_tags(args.tag),
                 notes=args.notes,
                 alias=args.alias,
+                eval_data=eval_data,
+                eval_target=eval_target,
+                eval_scores=scores or None,
             )
+
+    def _eval_target(self, token: str | None, eval_data: Any) -> Any:
+        """A notebook variable holds the labels; else a column of --eval names them."""
+        if token is None:
+            return None
+        if token in self._ns:
+            return self._ns[token]
+        if isinstance(eval_data, str) or token in list(getattr(eval_data, "columns", [])):
+            return token
+        raise UsageError(
+            f"--eval-target {token!r} is neither a notebook variable nor a column of --eval: "
+            "run the cell that creates the labels first, or name their column."
+        )
 
     def _object_or_path(self, token: str) -> tuple[Any, str | None]:
         if token in self._ns:
@@ -217,7 +260,9 @@ class ModelbookMagics(Magics):  # type: ignore[misc]
     @line_magic  # type: ignore[misc]
     def monitor(self, line: str) -> Any:
         """%monitor REF --data BATCH [--target LABELS] [--reference DATASET] [--columns C ...]
-        [--store none|profile|data] [--fail-on-alert] [--rules DICT] [--trust]"""
+        [--store none|profile|data] [--fail-on-alert] [--rules DICT] [--trust]
+        [--scores COL [COL ...]] [--predicted COL] [--multivariate pca|classifier|both|off]
+        [--time COL] [--chunk month|week|1d|6h|quarter|N]"""
         args = self._parse(MONITOR, line)
         if args is None:
             return None
@@ -239,6 +284,11 @@ class ModelbookMagics(Magics):  # type: ignore[misc]
                 fail_on_alert=False,
                 rules=rules,
                 trust=args.trust,
+                scores=[c for item in args.scores or [] for c in item.split(",") if c] or None,
+                predicted=args.predicted,
+                multivariate=args.multivariate,
+                time=args.time,
+                chunk=args.chunk,
             )
         if args.fail_on_alert and not report.ok:
             from IPython.display import display
@@ -247,13 +297,13 @@ class ModelbookMagics(Magics):  # type: ignore[misc]
             raise UsageError(f"%monitor --fail-on-alert: {report.summary()}.")
         return report
 
-    def _data(self, token: str) -> Any:
+    def _data(self, token: str, flag: str = "--data") -> Any:
         if token in self._ns:
             return self._ns[token]
         if token.lower().endswith((".parquet", ".pq", ".csv", ".tsv")):
             return token
         raise UsageError(
-            f"--data {token!r} is neither a notebook variable nor a .parquet/.csv path: "
+            f"{flag} {token!r} is neither a notebook variable nor a .parquet/.csv path: "
             "run the cell that creates it first."
         )
 

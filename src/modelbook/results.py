@@ -118,6 +118,8 @@ class ModelVersion(Renderable):
     aliases: tuple[str, ...] = ()
     changes: tuple[str, ...] = ()
     reused: bool = False  # True: an identical model (state and training data) was stored already
+    evaluation: str | None = None  # the evaluation set, "<name>-eval@<v>" (role: evaluation)
+    measured_metrics: Mapping[str, float] = field(default_factory=dict)  # on the evaluation set
     kind = "model_version"
 
     @property

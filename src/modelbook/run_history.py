@@ -74,10 +74,31 @@ class HistoryRun:
     notebook: str | None = None
     parameters: Mapping[str, Any] = field(default_factory=dict)
     created_by: str = ""
+    # A chunk of a timeline (monitor(..., time=, chunk=)): the period of data it checked.
+    timeline: str | None = None
+    chunk_index: int | None = None
+    period_start: datetime | None = None
+    period_end: datetime | None = None
 
     @property
     def duration_seconds(self) -> float:
         return (self.finished_at - self.started_at).total_seconds()
+
+    @property
+    def period(self) -> str:
+        """The chunk and its period, e.g. 'chunk 3: 2026-03-01 – 2026-04-01' ('' for a run
+        that is not a timeline's chunk)."""
+        if self.timeline is None:
+            return ""
+        if self.period_start is None:
+            return f"chunk {self.chunk_index}"
+        fmt = "%Y-%m-%d" if _midnight(self.period_start, self.period_end) else "%Y-%m-%d %H:%M"
+        end = f" – {self.period_end:{fmt}}" if self.period_end is not None else ""
+        return f"chunk {self.chunk_index}: {self.period_start:{fmt}}{end}"
+
+
+def _midnight(*times: datetime | None) -> bool:
+    return all(t is None or (t.hour, t.minute, t.second) == (0, 0, 0) for t in times)
 
 
 @dataclass(frozen=True, repr=False)
@@ -105,6 +126,25 @@ class HistoryReport(Renderable):
         return counts
 
     @property
+    def has_periods(self) -> bool:
+        """Whether some runs are chunks of a timeline (checked a period of data)."""
+        return any(r.timeline is not None for r in self.runs)
+
+    def by_period(self) -> HistoryReport:
+        """The runs placed at the start of the period of data they checked (a timeline's
+        chunks), others at their run time: what the chart draws, so a timeline shows as its
+        periods rather than as one clump of runs started within seconds."""
+        import dataclasses
+
+        if not self.has_periods:
+            return self
+        runs = tuple(
+            dataclasses.replace(r, started_at=r.period_start) if r.period_start is not None else r
+            for r in self.runs
+        )
+        return dataclasses.replace(self, runs=runs)
+
+    @property
     def metric_names(self) -> tuple[str, ...]:
         """Every metric some run recorded, in first-seen order (newest run first)."""
         seen: dict[str, None] = {}
@@ -129,6 +169,10 @@ class HistoryReport(Renderable):
                 "n_rows": r.n_rows,
                 "drift_share": r.drift_share,
                 "n_alerts": r.n_alerts,
+                "timeline": r.timeline,
+                "chunk_index": r.chunk_index,
+                "period_start": r.period_start,
+                "period_end": r.period_end,
                 **{m: r.metrics.get(m) for m in names},
             }
             for r in reversed(self.runs)
@@ -145,6 +189,10 @@ class HistoryReport(Renderable):
                 "n_rows",
                 "drift_share",
                 "n_alerts",
+                "timeline",
+                "chunk_index",
+                "period_start",
+                "period_end",
                 *names,
             ],
         )
@@ -192,6 +240,10 @@ def _runs(rows: list[dict[str, Any]]) -> tuple[HistoryRun, ...]:
             notebook=row["notebook"],
             parameters=params,
             created_by=str(row["created_by"]),
+            timeline=row.get("timeline"),
+            chunk_index=row.get("chunk_index"),
+            period_start=row.get("period_start"),
+            period_end=row.get("period_end"),
         )
         for row, metric, params in zip(rows, metrics, parameters, strict=True)
     )

@@ -66,3 +66,23 @@ def test_scheduled_monitoring_with_plain_papermill(churn: Churn, tmp_path: Path)
                               "batch": str(churn.ok), "target": "churned"}  # fmt: skip
     assert run.metrics["accuracy"] > 0.8
     assert "monitor churn@1: OK" in _outputs(out)
+
+
+def test_performance_over_time(registry: Path, tmp_path: Path) -> None:
+    home = tmp_path / "timeline-registry"
+    out = tmp_path / "performance_over_time.ipynb"
+    papermill.execute_notebook(
+        str(NOTEBOOKS / "performance_over_time.ipynb"),
+        str(out),
+        parameters={"registry": str(home)},
+        progress_bar=False,
+        cwd=str(tmp_path),
+    )
+    runs = modelbook.history("churn", registry=home).runs
+    assert [r.chunk_index for r in runs] == [5, 4, 3, 2, 1, 0]  # one timeline, newest first
+    assert len({r.timeline for r in runs}) == 1
+    assert [r.status for r in reversed(runs)] == ["ok"] * 3 + ["alert"] * 3  # April shifts
+    assert [r.period_start.month for r in reversed(runs) if r.period_start] == [1, 2, 3, 4, 5, 6]
+    text = _outputs(out)
+    assert "timeline of model churn@1 by month of ts" in text
+    assert "est. roc_auc" in text and "chunk 3: 2026-04-01 – 2026-05-01" in text

@@ -14,8 +14,10 @@ from modelbook.render import MIME_TYPE
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 #: Sections every face shows, in the static report's order (keys as in widgets/monitor.py).
 STATIC_HEADINGS = {
+    "Estimated": "estimated",
     "Findings": "findings",
     "Data drift": "drift",
+    "Multivariate drift": "multivariate",
     "Prediction drift": "prediction_drift",
     "Quality": "quality",
     "Serving cost": "serving",
@@ -24,14 +26,15 @@ STATIC_HEADINGS = {
 
 
 def saved_outputs(path: Path) -> dict[str, dict[str, Any]]:
-    """Output data of the saved notebook by result kind (monitor_report, history)."""
+    """Output data of the saved notebook by result kind (monitor_report, history): the first
+    output of each kind."""
     nb = json.loads(path.read_text())
     out = {}
     for cell in nb["cells"]:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if MIME_TYPE in data:
-                out[data[MIME_TYPE]["type"]] = data
+                out.setdefault(data[MIME_TYPE]["type"], data)
     return out
 
 

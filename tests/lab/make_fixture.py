@@ -19,7 +19,9 @@ FIXTURE = HERE / "fixtures" / "report.ipynb"
 
 
 def build_registry(home: Path) -> dict[str, Any]:
-    """A small real registry: two model versions, training data, one drifted monitor run."""
+    """A small real registry: two model versions (the second with an evaluation set, so its
+    monitor runs estimate performance without labels), training data, one drifted monitor run,
+    one clean run, and a timeline of four monthly chunks whose last two drift."""
     import numpy as np
     import pandas as pd
     from sklearn.linear_model import LogisticRegression
@@ -44,11 +46,15 @@ def build_registry(home: Path) -> dict[str, Any]:
         v1, name="churn", data=features, target=y, metrics={"auc": 0.81}, registry=home
     )
     v2 = LogisticRegression(C=0.5, max_iter=800).fit(features, y)
+    # Held-out rows from the same process (their own generator: the rows above stay as they were).
+    eval_features, eval_y = _customers(np.random.default_rng(8), 300)
     out["model2"] = mb.register(
         v2,
         name="churn",
         data=features,
         target=y,
+        eval_data=eval_features,
+        eval_target=eval_y,
         metrics={"auc": 0.83},
         alias="production",
         registry=home,
@@ -58,10 +64,14 @@ def build_registry(home: Path) -> dict[str, Any]:
     shifted["age"] = shifted["age"] + 8
     shifted["plan"] = rng.choice(["basic", "plus", "pro"], n, p=[0.3, 0.3, 0.4])
     out["dataset2"] = mb.register(shifted, name="customers", registry=home)
+    scored = _months(np.random.default_rng(9))
     batch = features.copy()
     batch["age"] = batch["age"] + 8
     out["monitor"] = mb.monitor("churn", data=batch, registry=home)
     out["monitor_ok"] = mb.monitor("churn", data=features, registry=home)
+    out["timeline"] = mb.monitor(
+        "churn", data=scored, target="churned", time="ts", chunk="month", registry=home
+    )
     out["diff"] = mb.diff("churn@1", "churn@2", registry=home)
     out["dataset_diff"] = mb.diff("customers@1", "customers@2", registry=home)
     out["history"] = mb.history("churn", registry=home)
@@ -69,6 +79,39 @@ def build_registry(home: Path) -> dict[str, Any]:
     out["alias"] = mb.alias("churn@1", "staging", registry=home)
     out["gc"] = mb.gc(registry=home)
     return out
+
+
+def _customers(rng: Any, n: int) -> tuple[Any, Any]:
+    """Features and churn labels drawn as the training rows are."""
+    import pandas as pd
+
+    features = pd.DataFrame(
+        {
+            "age": rng.normal(40, 10, n).round(1),
+            "income": rng.lognormal(10, 0.5, n).round(2),
+            "tenure": rng.integers(0, 120, n),
+        }
+    )
+    y = pd.Series((features["age"] + rng.normal(0, 5, n) > 42).astype(int), name="churned")
+    return features, y
+
+
+def _months(rng: Any, *, rows: int = 150) -> Any:
+    """Four months of scored customers with their labels (``ts``, ``churned``); from March on
+    the customers are 8 years older, so the last two chunks drift."""
+    import pandas as pd
+
+    parts = []
+    for month in range(1, 5):
+        features, y = _customers(rng, rows)
+        if month >= 3:
+            features["age"] = features["age"] + 8
+            y = (features["age"] + rng.normal(0, 5, rows) > 42).astype(int).rename("churned")
+        start = pd.Timestamp(2026, month, 1)
+        features["ts"] = start + pd.to_timedelta(rng.uniform(0, 27, rows), unit="D")
+        features["churned"] = y.to_numpy()
+        parts.append(features)
+    return pd.concat(parts, ignore_index=True)
 
 
 class FutureResult:
@@ -91,6 +134,7 @@ def notebook(results: dict[str, Any]) -> Any:
     sources = {
         "monitor": "%monitor churn --data batch",
         "monitor_ok": "%monitor churn --data features",
+        "timeline": "%monitor churn --data scored --target churned --time ts --chunk month",
         "model2": "%modelbook show churn@2",
         "dataset": "%modelbook show customers@1",
         "diff": "%modelbook diff churn@1 churn@2",

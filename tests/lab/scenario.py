@@ -1,5 +1,9 @@
 """A monitor run with an alert of each kind, on a real scikit-learn dataset (breast cancer).
 
+The 569 rows are split in three: the model is trained on rows 0–299 and registered with rows
+300–449 as its evaluation set (so every run also estimates performance without labels and the
+report has its "Estimated" section); rows 450– are the monitored batch.
+
 The same code runs in-process (unit tests) and as the cells of a notebook executed live in
 JupyterLab (browser tests), so every face of the report is checked on the same run:
 
@@ -8,6 +12,8 @@ JupyterLab (browser tests), so every face of the report is checked on the same r
   training (``clinic`` = 'Berlin' in a quarter of the rows), nulls (``mean compactness``);
 * stability: NaN values (``mean smoothness``, kept as NaN in Arrow);
 * drift: columns drifted, the prediction drifted, the label drifted;
+* multivariate drift: the PCA reconstruction error far above its reference band;
+* estimated performance: F1 estimated without labels below its band (the inputs moved);
 * quality: accuracy far below the registered 0.95 (the batch's labels are flipped).
 """
 
@@ -25,6 +31,8 @@ ALERT_KINDS = (
     "stability.nan",
     "drift.column",
     "drift.prediction",
+    "drift.multivariate",
+    "performance.estimated.f1",
     "quality.accuracy",
 )
 
@@ -45,7 +53,8 @@ data = load_breast_cancer(as_frame=True)
 X = data.data.iloc[:, :8].copy()
 y = data.target.rename("benign")
 X["clinic"] = np.random.default_rng(0).choice(["Paris", "Lyon", "Oslo"], len(X))
-X_train, y_train = X.iloc[:400], y.iloc[:400]
+X_train, y_train = X.iloc[:300], y.iloc[:300]
+X_val, y_val = X.iloc[300:450], y.iloc[300:450]
 numeric = list(X.columns[:8])
 model = make_pipeline(
     make_column_transformer(
@@ -57,14 +66,14 @@ model = make_pipeline(
 """
 
 BATCH = """\
-batch = X.iloc[400:].reset_index(drop=True)
+batch = X.iloc[450:].reset_index(drop=True)
 n = len(batch)
 batch.loc[: n // 4, "clinic"] = "Berlin"
 batch["mean area"] = batch["mean area"] * 3
 batch["mean texture"] = batch["mean texture"] * 1.6 + 3
 batch.loc[: n // 5, "mean compactness"] = np.nan
 batch["ward"] = "A"
-y_batch = 1 - y.iloc[400:].reset_index(drop=True)
+y_batch = 1 - y.iloc[450:].reset_index(drop=True)
 smoothness = batch["mean smoothness"].to_numpy().copy()
 smoothness[-n // 10 :] = np.nan
 table = pa.Table.from_pandas(batch, preserve_index=False)
@@ -77,7 +86,7 @@ table = table.set_column(
 
 REGISTER = (
     "%register model --name tumours --data X_train --target y_train "
-    "--metrics \"{'accuracy': 0.95}\""
+    "--eval X_val --eval-target y_val --metrics \"{'accuracy': 0.95}\""
 )
 MONITOR = "%monitor tumours --data table --target y_batch"
 HISTORY = "%modelbook history tumours"
@@ -113,6 +122,8 @@ def run(registry: Path) -> Any:
         name="tumours",
         data=namespace["X_train"],
         target=namespace["y_train"],
+        eval_data=namespace["X_val"],
+        eval_target=namespace["y_val"],
         metrics={"accuracy": 0.95},
         registry=registry,
     )

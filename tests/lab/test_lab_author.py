@@ -56,7 +56,12 @@ def test_live_widget_shows_the_whole_report(author: Author) -> None:
         "els => els.map(e => e.dataset.mbSection)"
     )
     assert widget_order == static_section_order(static_html)
-    assert widget_order[:3] == ["summary", "findings", "drift"]
+    assert widget_order[:5] == ["summary", "estimated", "findings", "drift", "multivariate"]
+    # The estimates (the model was registered with an evaluation set) lead the summary.
+    estimated = monitor.locator("[data-mb-section='estimated']")
+    assert "Estimated and realized performance" in estimated.inner_text()
+    for name, estimate in estimates(report).items():
+        assert f"{estimate['value']:.3f}" in estimated.inner_text(), name
     # Face 2, the static HTML saved with the output: every alert.
     assert_each_alert("static HTML", htmllib.unescape(re.sub(r"<[^>]+>", " ", static_html)), report)
     # The findings list alerts first.
@@ -79,6 +84,13 @@ def test_live_widget_shows_the_whole_report(author: Author) -> None:
     for key in ("summary", "drift"):
         monitor.locator(f"[data-mb-section='{key}']").scroll_into_view_if_needed()
         page.screenshot(path=str(ARTIFACTS / f"author-live-widget-{key}.png"))
+
+
+def estimates(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The saved report's estimated performance, by metric (never empty here)."""
+    found: dict[str, dict[str, Any]] = report[MIME_TYPE]["data"]["estimated"]
+    assert found and all(e["value"] is not None for e in found.values()), found
+    return found
 
 
 def luminance(rgb: tuple[float, float, float]) -> float:
@@ -195,6 +207,10 @@ def assert_saved_reports_render(page: Any, report: dict[str, Any], where: str) -
     shared = [k for k in order if k not in ("checks", "run")]
     assert shared == static_section_order(joined(report["text/html"])), where
     assert order[-2:] == ["checks", "run"]  # the lab view's extras come last
+    assert {"estimated", "multivariate"} <= set(order), where
+    estimated = monitor.locator("[data-mb-section='estimated']").inner_text()
+    for name, estimate in estimates(report).items():
+        assert f"{estimate['value']:.3f}" in estimated, (where, name)
     drift = monitor.locator("[data-mb-section='drift'] .mb-drift")
     verdicts = drift.locator("td .mb-verdict").all_inner_texts()
     assert verdicts and all(v.strip() for v in verdicts)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from labserver import ARTIFACTS, Lab, start_lab, stop_lab
+
+from modelbook.render import MIME_TYPE
 
 pytestmark = pytest.mark.browser
 
@@ -30,6 +34,7 @@ def test_saved_notebook_renders_without_kernel_and_sorts(page: Any, lab: Lab) ->
     assert kinds == [
         "monitor_report",
         "monitor_report",
+        "monitor_timeline",
         "model_version",
         "dataset_version",
         "model_diff",
@@ -45,6 +50,7 @@ def test_saved_notebook_renders_without_kernel_and_sorts(page: Any, lab: Lab) ->
     assert "future_result" in unknown.inner_text()
     assert "churn@2" in unknown.locator(".mb-json").first.inner_text()
     assert monitor.locator(".mb-badge").first.inner_text() == "alert"
+    assert_estimates_shown(monitor, fixture_bundles()["monitor_report"])
 
     # Sort the drift table by column name, both ways.
     drift = monitor.locator(".mb-drift")
@@ -73,6 +79,9 @@ def test_saved_notebook_renders_without_kernel_and_sorts(page: Any, lab: Lab) ->
     bars = dataset.locator("tr.mb-detail svg.mb-chart-svg .mb-cur rect")
     assert bars.count() == 3  # basic, plus, pro
 
+    # The timeline: its chart, its drift strip and a row per chunk.
+    assert_timeline_shown(page, fixture_bundles()["monitor_timeline"], shot="monitor_timeline")
+
     # Diff sections collapse.
     diff = page.locator("[data-mb-kind='model_diff']")
     params = diff.locator("details.mb-section", has_text="Parameters").first
@@ -97,6 +106,86 @@ def test_saved_notebook_renders_without_kernel_and_sorts(page: Any, lab: Lab) ->
     page.wait_for_timeout(500)
     assert luminance(title.evaluate("e => getComputedStyle(e).color")) > 0.6
     monitor.screenshot(path=str(ARTIFACTS / "monitor_report_dark.png"))
+
+
+def fixture_bundles() -> dict[str, dict[str, Any]]:
+    """The fixture's saved outputs by kind (the first of each), as our renderer reads them."""
+    from make_fixture import FIXTURE
+
+    found: dict[str, dict[str, Any]] = {}
+    for cell in json.loads(FIXTURE.read_text())["cells"]:
+        for output in cell.get("outputs", []):
+            bundle = output.get("data", {}).get(MIME_TYPE)
+            if bundle:
+                found.setdefault(bundle["type"], bundle["data"])
+    return found
+
+
+def assert_estimates_shown(monitor: Any, report: dict[str, Any]) -> None:
+    """The estimated section (the model has an evaluation set): every metric's estimate, in the
+    static report's section order; the lead estimate in the summary."""
+    estimated = report["estimated"]
+    assert estimated and all(e["value"] is not None for e in estimated.values()), estimated
+    order = monitor.locator("[data-mb-section]").evaluate_all(
+        "els => els.map(e => e.dataset.mbSection)"
+    )
+    assert order[:5] == ["summary", "estimated", "findings", "drift", "multivariate"], order
+    section = monitor.locator("[data-mb-section='estimated']")
+    assert section.locator("summary").first.inner_text().startswith("Estimated performance")
+    rows = section.locator("tbody tr")
+    assert rows.count() == len(estimated)
+    text = section.inner_text()
+    for name, e in estimated.items():
+        assert f"{e['value']:.3f}" in text, name
+        assert f"{e['band_lower']:.3f}–{e['band_upper']:.3f}" in text, name
+    assert section.locator("tr.mb-row-alert").count() == sum(
+        e["status"] == "alert" for e in estimated.values()
+    )
+    lead = estimated["roc_auc"]
+    summary = monitor.locator("[data-mb-section='summary']").inner_text()
+    assert f"estimated ROC AUC {lead['value']:.3f}" in summary
+    multivariate = monitor.locator("[data-mb-section='multivariate']")
+    assert multivariate.locator("summary").first.inner_text().startswith("Multivariate drift")
+
+
+def assert_timeline_shown(page: Any, timeline: dict[str, Any], *, shot: str) -> None:
+    view = page.locator(".jp-RenderedModelbook [data-mb-kind='monitor_timeline']")
+    view.scroll_into_view_if_needed()
+    chunks = timeline["chunks"]
+    assert len(chunks) == 4
+    assert "churn@2" in view.locator(".mb-title").inner_text()
+    assert f"{len(chunks)} chunks by month of ts" in view.inner_text()
+    # The chart: estimated and realized ROC AUC, a point per chunk each, the ±3 SE band.
+    chart = view.locator("svg.mb-timeline-chart")
+    assert chart.get_attribute("aria-label") == "roc_auc per chunk"
+    assert chart.locator("polyline").count() == 2
+    assert chart.locator("polygon").count() == 2  # the threshold band and the ±3 SE band
+    assert chart.locator("circle title").count() == 2 * len(chunks)
+    box = chart.bounding_box()
+    assert box and box["width"] > 300 and box["height"] > 100
+    # Another metric redraws it.
+    view.locator("select[aria-label='metric']").select_option("accuracy")
+    assert view.locator("svg.mb-timeline-chart").get_attribute("aria-label") == (
+        "accuracy per chunk"
+    )
+    # The drift strip: a chunk-status row and a row per column, a cell per chunk.
+    strip = view.locator("svg.mb-timeline-strip rect")
+    assert strip.count() == len(chunks) * (len(timeline["columns"]) + 1)
+    # The chunk table: one row per chunk, its period and its estimate.
+    rows = view.locator("tbody tr.mb-row")
+    assert rows.count() == len(chunks)
+    for i, chunk in enumerate(chunks):
+        text = rows.nth(i).inner_text()
+        assert chunk["label"] in text, (chunk["label"], text)
+        assert shows(text, chunk["estimated"]["roc_auc"]["value"]), text
+    ARTIFACTS.mkdir(exist_ok=True)
+    view.screenshot(path=str(ARTIFACTS / f"{shot}.png"))
+
+
+def shows(text: str, value: float) -> bool:
+    """Whether ``text`` shows ``value`` to the 3 decimals (or more) it is printed with."""
+    numbers = [float(n) for n in re.findall(r"\d+\.\d+", text)]
+    return any(abs(n - value) <= 5e-4 + 1e-12 for n in numbers)
 
 
 def luminance(css_color: str) -> float:
@@ -158,5 +247,8 @@ def test_notebook7_renders_saved_notebook(page: Any, notebook7: Lab) -> None:
     drift.locator("th[data-key='statistic'] button").click()  # ascending
     values = drift.locator("tbody tr.mb-row td:nth-child(5)").all_inner_texts()
     assert values == sorted(values, key=float)
+    # The estimates and the timeline show there too.
+    assert_estimates_shown(monitor, fixture_bundles()["monitor_report"])
+    assert_timeline_shown(page, fixture_bundles()["monitor_timeline"], shot="nb7_timeline")
     # The left panel of Notebook 7's notebook page holds the registry sidebar.
     assert page.locator("#modelbook-registry").count() == 1

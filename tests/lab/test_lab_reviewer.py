@@ -23,6 +23,9 @@ from typing import Any
 import pytest
 from faces import alerts, joined, normalise, saved_outputs
 from labserver import ARTIFACTS, CURRENT, Author, Lab, start_lab, stop_lab
+from make_fixture import FIXTURE
+
+from modelbook.render import MIME_TYPE
 
 pytestmark = pytest.mark.browser
 
@@ -71,6 +74,7 @@ def shared(author: Author, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The author's saved file, as sent to the reviewer."""
     root = tmp_path_factory.mktemp("reviewer-root")
     shutil.copy(author.notebook, root / "shared.ipynb")
+    shutil.copy(FIXTURE, root / "report.ipynb")  # estimates and a timeline, saved without a kernel
     return root
 
 
@@ -115,6 +119,11 @@ def assert_reviewer_sees_the_report(page: Any, notebook: Path, where: str) -> No
     assert re.search(r"\bok\b", text), where
     for check in alerts(report):
         assert normalise(check["message"]) in normalise(text), (where, check)
+    # The estimates (the model has an evaluation set) and the multivariate check, in words.
+    assert "Estimated and realized performance" in text, where
+    for name, estimate in report[MIME_TYPE]["data"]["estimated"].items():
+        assert f"{estimate['value']:.3f}" in text, (where, name)
+    assert "Multivariate drift: drifted" in text, where
     # Charts are images that load, each described by its alt text; no inline SVG is lost.
     for bundle in (report, saved["history"]):
         html = joined(bundle["text/html"])
@@ -153,3 +162,53 @@ def test_reviewer_in_notebook7_without_the_extension(
     page.goto(f"{reviewer_notebook7.url}notebooks/shared.ipynb")
     page.locator(".jp-Dialog button", has_text="No Kernel").click()
     assert_reviewer_sees_the_report(page, shared / "shared.ipynb", "notebook7")
+
+
+def assert_images_load(images: Any, where: str) -> None:
+    assert images.count() >= 1, where
+    for i in range(images.count()):
+        image = images.nth(i)
+        image.scroll_into_view_if_needed()
+        assert image.evaluate("img => img.complete && img.naturalWidth > 0"), f"{where}: image {i}"
+        assert (image.get_attribute("alt") or "").strip(), f"{where}: image {i} has no alt text"
+
+
+def test_reviewer_sees_estimates_and_timeline_of_the_fixture(
+    page: Any, reviewer_lab: Lab, shared: Path
+) -> None:
+    """The saved fixture (outputs made without a kernel) in JupyterLab without our extension:
+    the monitor report's estimated section and the timeline (its charts and chunk table)."""
+    saved = saved_outputs(shared / "report.ipynb")
+    page.goto(f"{reviewer_lab.url}lab/tree/report.ipynb?reset")
+    page.locator(".jp-Dialog button", has_text="No Kernel").click()
+    page.locator(".jp-RenderedHTMLCommon table").first.wait_for(timeout=60_000)
+    assert page.locator(".jp-RenderedModelbook").count() == 0
+
+    monitor = page.locator(".jp-RenderedHTMLCommon", has_text="Estimated performance").first
+    text = monitor.inner_text()
+    estimated = saved["monitor_report"][MIME_TYPE]["data"]["estimated"]
+    assert estimated
+    for name, estimate in estimated.items():
+        assert f"{estimate['value']:.3f}" in text, name
+    assert "Multivariate drift" in text
+    estimates_chart = monitor.locator("img[alt^='estimated performance']")
+    assert_images_load(estimates_chart, "estimates chart")
+
+    timeline = page.locator(".jp-RenderedHTMLCommon", has_text="timeline of model churn@2").first
+    timeline.scroll_into_view_if_needed()
+    chunks = saved["monitor_timeline"][MIME_TYPE]["data"]["chunks"]
+    # Two charts as images (performance per chunk, the drift strip), no inline SVG lost.
+    assert_images_load(timeline.locator("img"), "timeline")
+    assert timeline.locator("img").count() == 2
+    assert timeline.locator("svg").count() == 0
+    alt = timeline.locator("img").first.get_attribute("alt") or ""
+    assert alt.startswith("roc_auc per chunk"), alt
+    # The chunk table: one row per chunk with its period, status and estimate.
+    rows = timeline.locator("table").last.locator("tbody tr")
+    assert rows.count() == len(chunks)
+    for i, chunk in enumerate(chunks):
+        row = rows.nth(i).inner_text()
+        assert chunk["label"] in row, row
+        assert ("ALERT" if chunk["status"] == "alert" else "ok") in row, row
+        assert f"{chunk['estimated']['roc_auc']['value']:.3f}" in row, row
+    page.screenshot(path=str(ARTIFACTS / "reviewer-jupyterlab-timeline.png"))

@@ -56,7 +56,7 @@ def test_rule_forms_and_column_overrides() -> None:
         (
             {"stores": "none"},
             "unknown setting 'stores' in monitor; allowed: store, progress, packages, drift, "
-            "checks, columns.",
+            "multivariate, checks, columns.",
         ),
         ({"store": "all"}, "monitor.store must be one of none, profile, data; got 'all'."),
         (
@@ -152,7 +152,8 @@ def test_monitor_is_callable_in_any_import_order() -> None:
         sorted(
             [
                 "ref", "data", "target", "reference", "columns", "store", "fail_on_alert",
-                "rules", "trust", "registry",
+                "rules", "trust", "scores", "predicted", "multivariate", "registry",
+                "time", "chunk",
             ]
         )
     )  # fmt: skip

@@ -141,13 +141,20 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         out["alias_change"] = modelbook.alias("churn@2", "production")
         out["gc_report"] = modelbook.gc()
         out["check_report"] = modelbook.check()
+        # Estimated performance (an evaluation set): its section and the summary's lead.
+        cut = n // 3
+        modelbook.register(
+            model, name="scored", data=features[:cut], target=y[:cut],
+            eval_data=features[cut:], eval_target=y[cut:],
+        )  # fmt: skip
+        out["monitor_estimated"] = modelbook.monitor("scored@1", data=features, target=y)
         yield out
     paths.set_session_home(None)
 
 
 KINDS = [
     "dataset_version", "model_version", "monitor_report", "history", "model_diff",
-    "dataset_diff", "listing", "alias_change", "gc_report", "check_report",
+    "dataset_diff", "listing", "alias_change", "gc_report", "check_report", "monitor_estimated",
 ]  # fmt: skip
 
 
@@ -201,6 +208,19 @@ def test_monitor_report_survives_the_sanitizer(results: dict[str, Any]) -> None:
     assert any(c.startswith("effect ") for c in rows)
 
 
+def test_multivariate_section_survives_the_sanitizer(results: dict[str, Any]) -> None:
+    report = results["monitor_report"]
+    assert report.multivariate is not None and report.multivariate.pca is not None
+    page = read(sanitize(mimebundle(report, live=False)["text/html"]))
+    text = " ".join(page.text)
+    assert "Multivariate drift:" in text and "Mean reconstruction error" in text
+    alts = [img["alt"] for img in page.images]
+    band = [a for a in alts if a.startswith("mean reconstruction error of the batch")]
+    assert band and "reference band" in band[0]
+    headers = [c for s, c in page.cells]
+    assert "batch mean squared residual" in headers  # the columns carrying the change
+
+
 def test_status_words_survive_in_every_face(results: dict[str, Any]) -> None:
     history = read(sanitize(mimebundle(results["history"], live=False)["text/html"]))
     words = [c for _, c in history.cells]
@@ -221,3 +241,16 @@ def test_a_page_of_results_reads_without_its_stylesheet(
     out.mkdir(exist_ok=True)
     (out / "views-sanitized.html").write_text(page)
     assert page.count("<img") >= 4
+
+
+def test_estimated_performance_survives_the_sanitizer(results: dict[str, Any]) -> None:
+    report = results["monitor_estimated"]
+    page = read(sanitize(mimebundle(report, live=False)["text/html"]))
+    text = " ".join(page.text)
+    roc = report.estimated["roc_auc"]
+    assert f"estimated ROC AUC {roc['value']:.3f} ({roc['lower']:.3f}–{roc['upper']:.3f})" in text
+    assert "Estimated and realized performance" in text
+    cells = [c for _, c in page.cells]
+    assert "ROC AUC" in cells and f"{roc['realized']:.3f}" in cells
+    assert f"{roc['band_lower']:.3f}–{roc['band_upper']:.3f}" in cells
+    assert roc["status"] in cells  # the badge's word

@@ -9,6 +9,7 @@ import { IBundle, jsonTree, View } from './common';
 import { modelDiff, datasetDiff } from './diff';
 import { history, monitorReport } from './monitor';
 import { aliasChange, datasetVersion, gcReport, listing, modelVersion } from './registry';
+import { monitorTimeline } from './timeline';
 
 export { badge, IBundle, MIME_TYPE } from './common';
 
@@ -21,6 +22,7 @@ const VIEWS: Record<string, View> = {
   alias_change: aliasChange,
   gc_report: gcReport,
   monitor_report: monitorReport,
+  monitor_timeline: monitorTimeline,
   history,
   model_diff: modelDiff,
   dataset_diff: datasetDiff

@@ -73,6 +73,7 @@ export const modelVersion: View = d => {
   const signature = asRecord(d.signature);
   const sigColumns = asArray(signature.columns).map(asRecord);
   const metrics = Object.entries(asRecord(d.metrics));
+  const measured = Object.entries(asRecord(d.measured_metrics));
   const env = asRecord(d.environment);
   const className = asString(d.class_name);
   return h(
@@ -89,10 +90,14 @@ export const modelVersion: View = d => {
     d.reused ? h('p', { class: 'mb-note' }, 'An identical model (state and training data) was already stored: nothing new was written.') : null,
     asArray(d.changes).length ? section('Changes', list(asArray(d.changes))) : null,
     metrics.length ? section('Metrics', kvTable(metrics.map(([k, v]) => [k, fmtNum(v)]))) : null,
+    measured.length
+      ? section(`Measured on ${asString(d.evaluation)}`, kvTable(measured.map(([k, v]) => [k, fmtNum(v)])))
+      : null,
     section(
       'Lineage',
       kvTable([
         ['trained on', asString(d.train_dataset, '—')],
+        ['evaluated on', asString(d.evaluation, '—')],
         ['notebook', asString(d.notebook, '—')],
         ['git commit', d.git_commit ? `${asString(d.git_commit).slice(0, 12)}${d.git_dirty ? ' (uncommitted changes)' : ''}` : '—'],
         ['class', h('code', null, className)],

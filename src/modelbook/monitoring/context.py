@@ -36,6 +36,8 @@ class Findings:
     metrics: dict[str, float] = field(default_factory=dict)
     serving: dict[str, float] = field(default_factory=dict)
     environment_changes: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+    estimated: dict[str, dict[str, Any]] = field(default_factory=dict)  # monitoring/estimation
+    multivariate: Any = None  # MultivariateDrift (monitoring/multivariate)
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,14 @@ class RunContext:
     trust: bool
     model: ModelRun | None = None  # set before the model families run
     findings: Findings = field(default_factory=Findings)
+    # A model served elsewhere: its outputs are these batch columns (monitoring/served.py).
+    scores_columns: tuple[str, ...] = ()  # binary P(positive), or probabilities per class
+    predicted_column: str | None = None
+
+    @property
+    def served_columns(self) -> tuple[str, ...]:
+        """Batch columns holding the model's outputs: never treated as input features."""
+        return self.scores_columns + ((self.predicted_column,) if self.predicted_column else ())
 
     @property
     def has_labels(self) -> bool:
@@ -105,6 +115,24 @@ class RunContext:
         if self.model_row is None:
             return {}
         return {str(k): float(v) for k, v in json.loads(self.model_row["metrics"]).items()}
+
+    @property
+    def measured_metrics(self) -> dict[str, float]:
+        """The metrics measured on the evaluation set at registration (empty: none)."""
+        import json
+
+        if self.model_row is None or not self.model_row.get("measured_metrics"):
+            return {}
+        measured = json.loads(self.model_row["measured_metrics"])
+        return {str(k): float(v) for k, v in measured.items()}
+
+    @property
+    def evaluation(self) -> str | None:
+        """The model version's evaluation set, ``<name>-eval@<v>`` (None: none registered)."""
+        row = self.model_row
+        if row is None or not row.get("eval_dataset"):
+            return None
+        return f"{row['eval_dataset']}@{row['eval_version']}"
 
     def y_true(self) -> Any:
         """The labels as a numpy array (read from the batch column when there is one)."""

@@ -34,6 +34,11 @@ def run_model(ctx: RunContext) -> ModelRun:
         dict(ctx.signature) if ctx.signature else None,
         [n for n in ctx.reference_profile.names if n != ctx.label_column],
     )
+    if ctx.served_columns:  # served elsewhere: its outputs are batch columns (served.py)
+        from modelbook.monitoring.served import served_predictions
+
+        classes = getattr(model, "classes_", None) if task != "regression" else None
+        return ModelRun(model, task, tuple(inputs), served_predictions(ctx, task, classes))
     missing = [c for c in inputs if c not in ctx.batch_names]
     if missing:
         failure = f"cannot predict: input columns missing from the batch: {', '.join(missing)}"
@@ -45,7 +50,8 @@ def run_model(ctx: RunContext) -> ModelRun:
             path=ctx.source.path,
             file_kind=ctx.source.kind,
             columns=inputs,
-            proba=ctx.has_labels,
+            # Multiclass probabilities for quality (labels) and for estimated performance.
+            proba=ctx.has_labels or bool(ctx.model_row and ctx.model_row.get("estimator")),
         )
     except Exception as exc:  # the model is user code: any failure is a finding
         return ModelRun(model, task, tuple(inputs), None, f"predict() failed: {describe(exc)}")

@@ -51,8 +51,15 @@ def prediction_drift(ctx: RunContext, values: Any) -> ColumnDrift:
 
     assert ctx.model is not None
     reg, ref_ds = ctx.registry, ctx.reference
-    categorical = ctx.model.task == "multiclass"
-    stored = reg.reference_predictions(ctx.target, ref_ds)
+    # A binary model served with predicted= only: its classes, not its scores, are compared
+    # (with the reference's predicted classes, computed each run: the stored ones are scores).
+    classes_only = (
+        ctx.model.task == "binary"
+        and ctx.model.predictions is not None
+        and ctx.model.predictions.scores is None
+    )
+    categorical = ctx.model.task == "multiclass" or classes_only
+    stored = None if classes_only else reg.reference_predictions(ctx.target, ref_ds)
     if stored is not None:
         ref_col = column_profile(stored)
     else:
@@ -60,10 +67,9 @@ def prediction_drift(ctx: RunContext, values: Any) -> ColumnDrift:
         ref_preds = predict_batches(
             ctx.model.model, path=path, file_kind="parquet", columns=list(ctx.model.inputs)
         )
-        ref_col = profile_table(
-            prediction_table(ref_preds.monitored, categorical=categorical)
-        ).columns[0]
-        if ctx.store:
+        ref_values = ref_preds.labels if classes_only else ref_preds.monitored
+        ref_col = profile_table(prediction_table(ref_values, categorical=categorical)).columns[0]
+        if ctx.store and not classes_only:
             reg.store_reference_predictions(ctx.target, ref_ds, dataclasses.asdict(ref_col))
     ref_profile = TableProfile(rows=ref_col.count, columns=(ref_col,))
     cur = profile_table(prediction_table(values, categorical=categorical), reference=ref_profile)

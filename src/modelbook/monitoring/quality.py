@@ -1,6 +1,11 @@
 """Quality: the model's predictions against the batch's labels, and against the metrics registered
 with the model version.
 
+The baseline of a metric is the value *measured* on the version's evaluation set at registration
+when there is one (``quality.roc_auc``: "measured 0.97 on churn-eval@1"): it was computed by the
+same code on held-out rows, so it compares like with like. Otherwise it is the value the user
+registered, as given.
+
 Metrics carry scikit-learn's names, so the averaging of a multiclass metric is in its name
 (``quality.f1_macro``, ``quality.roc_auc_ovr``; :mod:`modelbook.stats.metrics`). Each metric
 registered with the version is computed and compared when it applies; one that cannot be
@@ -12,7 +17,7 @@ trained on integers) are an ``error`` that says so, not a failed comparison.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from typing import TYPE_CHECKING, Any
 
 from modelbook.errors import DataError
@@ -40,8 +45,19 @@ def checks(ctx: RunContext) -> list[CheckResult]:
     y_true = ctx.y_true()
     # Labels often arrive late: rows without a label are left out of the metrics.
     known = ~np.asarray(pd.isna(y_true), dtype=bool)
+    # Served scores= may hold NaN / out-of-range values (a stability.scores alert): those rows
+    # are left out of the realized metrics too, as they are of the estimate (same rows, fair).
+    raw = preds.scores if preds.scores is not None else preds.proba
+    invalid = 0
+    if raw is not None:
+        from modelbook.monitoring.served import invalid_scores
+
+        bad = invalid_scores(np.asarray(raw, dtype=np.float64))[0]
+        invalid = int((bad & known).sum())
+        known &= ~bad
     if not known.any():
-        return [CheckResult("quality", "info", "no labels: every label is missing")]
+        why = "no row has both a label and a usable score" if invalid else "every label is missing"
+        return [CheckResult("quality", "info", f"no labels: {why}")]
     y, predicted = y_true[known], preds.labels[known]
     out: list[CheckResult] = []
     if model.task != "regression":
@@ -53,6 +69,8 @@ def checks(ctx: RunContext) -> list[CheckResult]:
     targets, notes = registered_targets(
         ctx.registered_metrics, model, y, predicted, scores=scores is not None
     )
+    measured = ctx.measured_metrics
+    targets.update(measured)
     try:
         metrics = quality_metrics(
             y,
@@ -65,14 +83,22 @@ def checks(ctx: RunContext) -> list[CheckResult]:
     except (DataError, ValueError, TypeError) as exc:
         return [CheckResult("quality", "error", f"metrics failed: {describe(exc)}")]
     ctx.findings.metrics = metrics
-    if not known.all():
-        unlabelled = int((~known).sum())
+    if invalid:
+        out.append(
+            CheckResult(
+                "quality", "info", f"{invalid:,} labelled rows with unusable scores left out"
+            )
+        )
+    if not known.all() and int((~known).sum()) > invalid:
+        unlabelled = int((~known).sum()) - invalid
         out.append(
             CheckResult(
                 "quality", "info", f"{unlabelled:,} rows without a label left out of the metrics"
             )
         )
-    out += quality_checks(metrics, targets, ctx.settings)
+    out += quality_checks(
+        metrics, targets, ctx.settings, measured=set(measured), evaluation=ctx.evaluation
+    )
     return out + notes
 
 
@@ -175,9 +201,18 @@ def registered_targets(
 
 
 def quality_checks(
-    metrics: Mapping[str, float], registered: Mapping[str, float], settings: MonitorRules
+    metrics: Mapping[str, float],
+    registered: Mapping[str, float],
+    settings: MonitorRules,
+    *,
+    measured: Set[str] = frozenset(),
+    evaluation: str | None = None,
 ) -> list[CheckResult]:
-    """Each computed metric against its registered value (by metric name), when there is one."""
+    """Each computed metric against its baseline (by metric name), when there is one.
+
+    ``measured``: the names whose baseline in ``registered`` was measured on the evaluation set
+    ``evaluation`` at registration (said so in the message), not given by the user.
+    """
     from modelbook.stats.metrics import METRICS
 
     out: list[CheckResult] = []
@@ -204,10 +239,17 @@ def quality_checks(
             CheckResult(
                 f"quality.{name}",
                 status,
-                f"{name} = {value:.4g} (registered {base:.4g}, {value - base:+.4g})",
+                f"{name} = {value:.4g} ({_baseline(name, base, measured, evaluation)}, "
+                f"{value - base:+.4g})",
                 test=test,
                 statistic=delta,
                 threshold=rule.threshold,
             )
         )
     return out
+
+
+def _baseline(name: str, base: float, measured: Set[str], evaluation: str | None) -> str:
+    if name in measured:
+        return f"measured {base:.4g} on {evaluation or 'the evaluation set'}"
+    return f"registered {base:.4g}"

@@ -15,6 +15,7 @@ from modelbook.results import Renderable, to_jsonable
 
 if TYPE_CHECKING:
     from modelbook.stats.drift import ColumnDrift, DatasetDrift
+    from modelbook.stats.multivariate import MultivariateDrift
 
 __all__ = ["STATUSES", "CheckResult", "MonitorReport"]
 
@@ -42,6 +43,10 @@ def _drift_dict(c: ColumnDrift) -> dict[str, Any]:
         else:
             out[f.name] = _plain(value)
     return out
+
+
+def _when(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
 #: Status of a check: 'ok' passed, 'alert' failed an alert rule, 'error' could not be run
@@ -89,10 +94,23 @@ class MonitorReport(Renderable):
     reference_metrics: Mapping[str, float] = field(default_factory=dict)
     serving: Mapping[str, float] = field(default_factory=dict)
     environment_changes: tuple[tuple[str, str | None, str | None], ...] = ()
+    # Performance estimated without labels (monitoring/estimation.py), by metric: value, lower,
+    # upper, se, n, band_lower, band_upper, band_how, status, reason, realized, registered,
+    # registered_kind ('measured' | 'registered'), evaluation, rule ('band' | 'drop').
+    estimated: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # Multivariate drift (monitoring/multivariate.py): PCA reconstruction error against its
+    # band, and the opt-in domain classifier; None when not run.
+    multivariate: MultivariateDrift | None = None
     batch_dataset: str | None = None
     store: str = "profile"
     source: str = "api"
     notebook: str | None = None
+    # One chunk of a timeline (monitoring/timeline.py): the timeline's id, the chunk's position,
+    # and its period (start included, end excluded for calendar chunks; see the timeline).
+    timeline: str | None = None
+    chunk_index: int | None = None
+    period_start: datetime | None = None
+    period_end: datetime | None = None
     kind = "monitor_report"
 
     @property
@@ -184,6 +202,7 @@ class MonitorReport(Renderable):
         JSON has no NaN: statistics stored as null come back as NaN in the drift results.
         """
         from modelbook.stats.drift import ColumnDrift, DatasetDrift
+        from modelbook.stats.multivariate import MultivariateDrift
 
         def column(d: Mapping[str, Any]) -> ColumnDrift:
             fields: dict[str, Any] = {
@@ -225,10 +244,18 @@ class MonitorReport(Renderable):
             environment_changes=tuple(
                 (str(p), old, new) for p, old, new in data.get("environment_changes", ())
             ),
+            estimated={str(k): dict(v) for k, v in (data.get("estimated") or {}).items()},
+            multivariate=MultivariateDrift.from_dict(data["multivariate"])
+            if data.get("multivariate")
+            else None,
             batch_dataset=data.get("batch_dataset"),
             store=data.get("store", "profile"),
             source=data.get("source", "api"),
             notebook=data.get("notebook"),
+            timeline=data.get("timeline"),
+            chunk_index=data.get("chunk_index"),
+            period_start=_when(data.get("period_start")),
+            period_end=_when(data.get("period_end")),
         )
 
     @classmethod

@@ -31,6 +31,7 @@ from typing import Any
 
 from modelbook.errors import ConfigError
 from modelbook.stats.drift import DriftRules
+from modelbook.stats.multivariate import MultivariateRules
 
 __all__ = [
     "COLUMN_CHECKS",
@@ -42,6 +43,7 @@ __all__ = [
 
 SEVERITIES = ("alert", "info", "off")
 STORE_MODES = ("none", "profile", "data")
+ESTIMATION_MODES = ("band", "drop")
 WATCHED_PACKAGES = ("numpy", "scipy", "pandas", "pyarrow")
 
 
@@ -51,6 +53,7 @@ class Rule:
 
     severity: str
     threshold: float | None = None
+    mode: str | None = None  # performance.estimated only: 'band' (default) or 'drop'
 
 
 #: Built-in rules. Thresholds are chosen so that a batch drawn from the training distribution
@@ -73,12 +76,23 @@ DEFAULT_CHECKS: Mapping[str, Rule] = {
     "stability.inf": Rule("alert", 0.0),
     # Share of NaN/±inf among the model's predictions.
     "stability.predictions": Rule("alert", 0.0),
+    # Share of rows whose scores are NaN or outside [0, 1] (served scores=, or predict_proba).
+    "stability.scores": Rule("alert", 0.0),
+    # Estimated performance without labels (monitoring/estimation.py): mode "band" alerts when
+    # the estimate leaves the band of the realized metric on evaluation chunks of the batch's
+    # size; mode "drop" when it falls more than `threshold` below the measured/registered value
+    # (for MAE/RMSE: rises by more than `threshold`, relative).
+    "performance.estimated": Rule("alert", 0.05, "band"),
     # Drift tests: thresholds live in the [drift] table (modelbook.stats.drift).
     "drift.column": Rule("alert"),
     "drift.dataset": Rule("alert"),
     "drift.prediction": Rule("alert"),
     # Drift of the labels (when the batch has them): a change of the class balance.
     "drift.label": Rule("alert"),
+    # Multivariate drift ([multivariate] table; modelbook.stats.multivariate): the batch's PCA
+    # reconstruction error outside the reference band; the domain classifier's AUC (opt-in).
+    "drift.multivariate": Rule("alert"),
+    "drift.domain_classifier": Rule("alert"),
     # Quality against the metrics registered with the version: absolute drop of a
     # higher-is-better metric (accuracy, F1, ROC-AUC, R²), relative increase of an error (MAE, RMSE).
     "quality.drop": Rule("alert", 0.05),
@@ -103,25 +117,33 @@ COLUMN_CHECKS = (
     "drift.column",
 )
 
-_MONITOR_KEYS = ("store", "progress", "packages", "drift", "checks", "columns")
+_MONITOR_KEYS = ("store", "progress", "packages", "drift", "multivariate", "checks", "columns")
 
 
 def _leaf(value: object, where: str, default: Rule) -> Rule:
     if isinstance(value, str):
         if value not in SEVERITIES:
             raise ConfigError(f"{where} must be one of {', '.join(SEVERITIES)}; got {value!r}.")
-        return Rule(value, default.threshold)
+        return Rule(value, default.threshold, default.mode)
     if isinstance(value, bool):
         raise ConfigError(f"{where} must be a severity or a number, got {value!r}.")
     if isinstance(value, int | float):
         if math.isnan(value) or value < 0:
             raise ConfigError(f"{where} must be a number ≥ 0, got {value!r}.")
-        return Rule(default.severity, float(value))
+        return Rule(default.severity, float(value), default.mode)
     if isinstance(value, Mapping):
-        extra = [k for k in value if k not in ("severity", "threshold")]
+        keys = ("severity", "threshold") + (("mode",) if default.mode is not None else ())
+        extra = [k for k in value if k not in keys]
         if extra:
-            raise ConfigError(f"unknown key {extra[0]!r} in {where}; allowed: severity, threshold.")
+            raise ConfigError(f"unknown key {extra[0]!r} in {where}; allowed: {', '.join(keys)}.")
         rule = default
+        if "mode" in value:
+            if value["mode"] not in ESTIMATION_MODES:
+                raise ConfigError(
+                    f"{where}.mode must be one of {', '.join(ESTIMATION_MODES)}; "
+                    f"got {value['mode']!r}."
+                )
+            rule = Rule(rule.severity, rule.threshold, str(value["mode"]))
         if "severity" in value:
             rule = _leaf(value["severity"], f"{where}.severity", rule)
         if "threshold" in value:
@@ -162,6 +184,7 @@ class MonitorRules:
     progress: str = "auto"  # 'auto' | 'always' | 'never'
     packages: tuple[str, ...] = WATCHED_PACKAGES
     drift: DriftRules = field(default_factory=DriftRules)
+    multivariate: MultivariateRules = field(default_factory=MultivariateRules)
     checks: Mapping[str, Rule] = field(default_factory=lambda: dict(DEFAULT_CHECKS))
     columns: Mapping[str, Mapping[str, Rule]] = field(default_factory=dict)
 
@@ -202,6 +225,9 @@ class MonitorRules:
             drift = DriftRules.from_mapping(config.get("drift", {}))
         except ConfigError as exc:
             raise ConfigError(f"in {where}.drift: {exc}") from None
+        multivariate = MultivariateRules.from_mapping(
+            config.get("multivariate", {}), f"{where}.multivariate"
+        )
         checks = dict(DEFAULT_CHECKS)
         checks.update(
             _flatten(config.get("checks", {}), f"{where}.checks", tuple(DEFAULT_CHECKS), checks)
@@ -218,6 +244,7 @@ class MonitorRules:
             progress=str(progress),
             packages=tuple(p.lower().replace("_", "-") for p in packages),
             drift=drift,
+            multivariate=multivariate,
             checks=checks,
             columns=columns,
         )

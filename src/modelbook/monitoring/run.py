@@ -10,6 +10,10 @@ the end (the run and its checks in one transaction), so a failure anywhere leave
 already stored as it was. Bad input the user can fix (empty batch, labels of the wrong length,
 unknown columns) raises a :class:`~modelbook.errors.DataError` before anything is written;
 a model whose ``predict`` fails is a finding, recorded as a check with status ``error``.
+
+A timeline (:mod:`~modelbook.monitoring.timeline`) runs the same pieces once per chunk: the
+context built once (:func:`unprofiled_context`), each chunk profiled (:func:`profiled`), the
+same families, :func:`build_report`, and every chunk's :func:`run_rows` in one transaction.
 """
 
 from __future__ import annotations
@@ -27,12 +31,15 @@ from modelbook.errors import DataError
 from modelbook.monitoring import (
     data_drift,
     environment,
+    estimation,
     model_output,
     prediction_drift,
     quality,
     schema,
+    served,
     serving,
 )
+from modelbook.monitoring import multivariate as multivariate_drift
 from modelbook.monitoring.checks import summarise
 from modelbook.monitoring.context import CheckFamily, RunContext
 from modelbook.monitoring.inputs import (
@@ -57,13 +64,20 @@ __all__ = ["DATA_CHECKS", "MODEL_CHECKS", "monitor"]
 PathLike = str | os.PathLike[str]
 
 #: Families that read the batch and the reference only: schema, invariants, stability, drift.
-DATA_CHECKS: tuple[CheckFamily, ...] = (schema.checks, data_drift.checks)
+DATA_CHECKS: tuple[CheckFamily, ...] = (
+    schema.checks,
+    data_drift.checks,
+    multivariate_drift.checks,
+    served.dataset_checks,
+)
 #: Families that read the model version and its predictions, in report order.
 MODEL_CHECKS: tuple[CheckFamily, ...] = (
     environment.checks,
     model_output.checks,
+    served.checks,
     prediction_drift.checks,
     quality.checks,
+    estimation.checks,
     serving.checks,
 )
 
@@ -122,6 +136,9 @@ def monitor(
     fail_on_alert: bool = False,
     rules: Mapping[str, Any] | None = None,
     trust: bool = False,
+    scores: str | Sequence[str] | None = None,
+    predicted: str | None = None,
+    multivariate: str | None = None,
     registry: PathLike | None = None,
 ) -> MonitorReport:
     """Check a batch against a model version (or dataset version) and store the run.
@@ -133,6 +150,7 @@ def monitor(
     started = now()
     reg = Registry(find_home(registry))
     settings, mode = read_rules(reg, rules, store)
+    settings = multivariate_drift.with_method(settings, multivariate)
     # Converting the batch (pandas → Arrow) overlaps the registry read: both release the GIL.
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         converting = pool.submit(to_arrow, data, what="data")
@@ -146,7 +164,16 @@ def monitor(
     progress = _Progress(_show_progress(settings.progress, source), total=5 if is_model else 3)
     try:
         ctx = _context(
-            reg, stored, source, target, columns, settings, store=mode != "none", trust=trust
+            reg,
+            stored,
+            source,
+            target,
+            columns,
+            settings,
+            store=mode != "none",
+            trust=trust,
+            scores=served.column_names(scores, "scores"),
+            predicted=served.column_names(predicted, "predicted")[0] if predicted else None,
         )
         progress.step("profiled batch")
         found: list[CheckResult] = []
@@ -178,9 +205,41 @@ def _context(
     *,
     store: bool,
     trust: bool,
+    scores: tuple[str, ...] = (),
+    predicted: str | None = None,
 ) -> RunContext:
     """Where the labels are, which columns are expected, and the batch profiled once."""
-    from modelbook.stats.profile import profile_table
+    base = unprofiled_context(
+        reg,
+        stored,
+        source,
+        target,
+        columns,
+        settings,
+        store=store,
+        trust=trust,
+        scores=scores,
+        predicted=predicted,
+    )
+    return profiled(base)
+
+
+def unprofiled_context(
+    reg: Registry,
+    stored: Stored,
+    source: TableSource,
+    target: object,
+    columns: Sequence[str] | None,
+    settings: MonitorRules,
+    *,
+    store: bool,
+    trust: bool,
+    scores: tuple[str, ...] = (),
+    predicted: str | None = None,
+) -> RunContext:
+    """The run's context before the batch is profiled (``batch`` is an empty placeholder):
+    a timeline builds it once and profiles each chunk with :func:`profiled`."""
+    from modelbook.stats.profile import TableProfile
 
     row, ref_profile, ref_target = stored.model_row, stored.profile, stored.reference_target
     signature = json.loads(row["signature"]) if row is not None and row["signature"] else None
@@ -192,6 +251,7 @@ def _context(
     batch_names = (
         list(source.table.column_names) if source.table is not None else file_columns(source)
     )
+    served.check_columns(batch_names, scores, predicted)
     source, label_column, labels = _labels(source, batch_names, target, ref_target)
     if label_column is not None and label_column not in batch_names:
         batch_names.append(label_column)
@@ -205,17 +265,6 @@ def _context(
                 f"columns not in the reference {stored.reference}: {', '.join(map(repr, unknown))}."
             )
 
-    # Profile the batch once, on the reference's bins and categories.
-    profiled: Any = source.table if source.table is not None else source.path
-    if source.table is not None and kept is not None:
-        keep = [n for n in batch_names if n in kept or n not in ref_profile.names]
-        profiled = source.table.select(keep)
-    batch = profile_table(profiled, reference=ref_profile)
-    if labels is not None and source.table is None and len(labels) != batch.rows:
-        raise DataError(
-            f"target has {len(labels):,} labels but the batch has {batch.rows:,} rows: "
-            "pass the labels that belong to this batch."
-        )
     return RunContext(
         registry=reg,
         target=stored.target,
@@ -224,7 +273,7 @@ def _context(
         reference_profile=ref_profile,
         reference_target=ref_target,
         source=source,
-        batch=batch,
+        batch=TableProfile(rows=0, columns=()),
         batch_names=tuple(batch_names),
         expected=tuple(expected),
         signature=signature,
@@ -234,7 +283,29 @@ def _context(
         settings=settings,
         store=store,
         trust=trust,
+        scores_columns=scores,
+        predicted_column=predicted,
     )
+
+
+def profiled(ctx: RunContext) -> RunContext:
+    """The context with its batch (``ctx.source``) profiled once, on the reference's bins and
+    categories; labels given apart from a file are checked against its row count."""
+    from modelbook.stats.profile import profile_table
+
+    source, kept, ref_profile = ctx.source, ctx.columns, ctx.reference_profile
+    data: Any = source.table if source.table is not None else source.path
+    if source.table is not None and kept is not None:
+        keep = [n for n in ctx.batch_names if n in kept or n not in ref_profile.names]
+        data = source.table.select([n for n in keep if n in source.table.column_names])
+    batch = profile_table(data, reference=ref_profile)
+    labels = ctx.labels
+    if labels is not None and source.table is None and len(labels) != batch.rows:
+        raise DataError(
+            f"target has {len(labels):,} labels but the batch has {batch.rows:,} rows: "
+            "pass the labels that belong to this batch."
+        )
+    return dataclasses.replace(ctx, batch=batch)
 
 
 def _labels(
@@ -269,15 +340,38 @@ def _report(ctx: RunContext, found: list[CheckResult], started: Any, mode: str) 
     from modelbook.capture.context import run_context
     from modelbook.capture.environment import current_user
 
-    status = summarise(found)
-    finished = now()
     context = run_context()
     batch_dataset: str | None = None
     if mode == "data":
         batch_dataset = _store_batch(ctx.registry, ctx.target, ctx.source)
     run_id = str(uuid.uuid4()) if mode != "none" else None
+    report = build_report(
+        ctx, found, started, mode, run_id=run_id, context=context, batch_dataset=batch_dataset
+    )
+    if run_id is not None:
+        _store_run(ctx.registry, report, context.parameters, current_user())
+        from modelbook.alerts import deliver
+
+        deliver(report, registry=ctx.registry.home)  # after storing: a failing sink loses nothing
+    return report
+
+
+def build_report(
+    ctx: RunContext,
+    found: list[CheckResult],
+    started: Any,
+    mode: str,
+    *,
+    run_id: str | None,
+    context: Any,
+    batch_dataset: str | None,
+    **period: Any,
+) -> MonitorReport:
+    """The report of one run (nothing stored); ``period``: a timeline chunk's fields."""
+    status = summarise(found)
+    finished = now()
     findings = ctx.findings
-    report = MonitorReport(
+    return MonitorReport(
         target=str(ctx.target),
         target_kind=ctx.target.kind,
         reference=str(ctx.reference),
@@ -293,17 +387,14 @@ def _report(ctx: RunContext, found: list[CheckResult], started: Any, mode: str) 
         reference_metrics=ctx.registered_metrics,
         serving=findings.serving,
         environment_changes=tuple(findings.environment_changes),
+        estimated=findings.estimated,
+        multivariate=findings.multivariate,
         batch_dataset=batch_dataset,
         store=mode,
         source=context.source,
         notebook=context.notebook,
+        **period,
     )
-    if run_id is not None:
-        _store_run(ctx.registry, report, context.parameters, current_user())
-        from modelbook.alerts import deliver
-
-        deliver(report, registry=ctx.registry.home)  # after storing: a failing sink loses nothing
-    return report
 
 
 def _store_batch(reg: Registry, resolved: Resolved, source: TableSource) -> str:
@@ -324,6 +415,13 @@ def _store_run(
     reg: Registry, report: MonitorReport, parameters: Mapping[str, Any], user: str
 ) -> None:
     """The run and its checks, in one registry transaction."""
+    reg.add_monitor_run(*run_rows(report, parameters, user))
+
+
+def run_rows(
+    report: MonitorReport, parameters: Mapping[str, Any], user: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A stored run's ``monitor_runs`` row and its ``check_results`` rows."""
     assert report.run_id is not None
     name, _, version = report.target.rpartition("@")
     run = {
@@ -344,6 +442,10 @@ def _store_run(
         "started_at": report.started_at,
         "finished_at": report.finished_at,
         "created_by": user,
+        "timeline": report.timeline,
+        "chunk_index": report.chunk_index,
+        "period_start": report.period_start,
+        "period_end": report.period_end,
     }
     rows = [
         {
@@ -359,4 +461,4 @@ def _store_run(
         }
         for i, c in enumerate(report.checks)
     ]
-    reg.add_monitor_run(run, rows)
+    return run, rows

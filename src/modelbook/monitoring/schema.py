@@ -26,6 +26,7 @@ _NUMERIC = ("numeric", "datetime")
 def checks(ctx: RunContext) -> list[CheckResult]:
     """Missing, unexpected, re-typed and all-null columns; ranges, categories, nulls; NaN, ±inf."""
     ignore = [ctx.label_column] if ctx.label_column else []
+    ignore += ctx.served_columns  # a served model's outputs (scores=, predicted=), not inputs
     found = schema_checks(
         ctx.expected,
         ctx.reference_profile,

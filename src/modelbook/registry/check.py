@@ -145,6 +145,7 @@ def _read_metadata(reg: Registry) -> dict[str, Any]:
             damage = "; ".join(f"{name} ({detail})" for name, detail in indexes.items())
             out["error"] = out["error"] + "; " if out["error"] else "registry.duckdb is damaged; "
             out["error"] += f"indexes it cannot read: {damage}"
+        out["schema"] = version
         _references(con, readable, out)
     finally:
         con.close()
@@ -219,10 +220,19 @@ def _references(con: Any, readable: set[str], out: dict[str, Any]) -> None:
         "UNION ALL SELECT 'dataset', name, version FROM dataset_versions"
     )
     if can("model_versions", "dataset_versions"):
+        # Schema 3: a model version also names its estimation state and loss model blobs.
+        fitted = (
+            "UNION ALL SELECT 'model', name, version, estimator, 'estimation state' "
+            "FROM model_versions WHERE estimator IS NOT NULL "
+            "UNION ALL SELECT 'model', name, version, loss_model, 'loss model' "
+            "FROM model_versions WHERE loss_model IS NOT NULL "
+            if out.get("schema", 0) >= 3
+            else ""
+        )
         out["versions"] = q(
-            "SELECT 'model', name, version, blob FROM model_versions "
-            "UNION ALL SELECT 'dataset', name, version, blob FROM dataset_versions "
-            "ORDER BY 1, 2, 3",
+            "SELECT 'model', name, version, blob, 'artifact' FROM model_versions "
+            "UNION ALL SELECT 'dataset', name, version, blob, 'artifact' FROM dataset_versions "
+            f"{fitted}ORDER BY 1, 2, 3, 5",
         )
     if can("meta") and not q("SELECT 1 FROM meta WHERE key = 'schema_version'"):
         problems.append(
@@ -455,9 +465,10 @@ def check_registry(reg: Registry) -> dict[str, Any]:
 
     # Pass 3: match.
     referenced: set[str] = set()
-    for kind, name, version, blob in meta["versions"]:
+    for kind, name, version, blob, role in meta["versions"]:
         referenced.add(blob)
         rel = _relative(reg, reg.objects.path_for(blob))
+        role = "artifact" if role == "artifact" else f"{role} artifact"
         restore = (
             f"restore {rel} from a backup (the file's name is the SHA-256 of its bytes, so any "
             "copy with those bytes is right); without one this version cannot be loaded (its "
@@ -468,7 +479,7 @@ def check_registry(reg: Registry) -> dict[str, Any]:
                 _problem(
                     "blob.corrupt",
                     f"{kind} {name}@{version}",
-                    f"its artifact file {rel} does not match its hash: modified or corrupted",
+                    f"its {role} file {rel} does not match its hash: modified or corrupted",
                     restore,
                 )
             )
@@ -477,7 +488,7 @@ def check_registry(reg: Registry) -> dict[str, Any]:
                 _problem(
                     "blob.missing",
                     f"{kind} {name}@{version}",
-                    f"its artifact file {rel} is missing",
+                    f"its {role} file {rel} is missing",
                     restore,
                 )
             )

@@ -160,7 +160,22 @@ _V2 = """
 ALTER TABLE model_versions ADD COLUMN identity VARCHAR;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+# Issues 11 and 14: a model's evaluation set and what estimation fitted on it; chunked runs as
+# periods of one timeline; a dataset's multivariate (PCA) statistics, computed once and stored.
+_V3 = """
+ALTER TABLE model_versions ADD COLUMN eval_dataset VARCHAR;
+ALTER TABLE model_versions ADD COLUMN eval_version INTEGER;
+ALTER TABLE model_versions ADD COLUMN measured_metrics VARCHAR;  -- JSON: scored on the eval set
+ALTER TABLE model_versions ADD COLUMN estimator VARCHAR;         -- sha256 blob: estimation state
+ALTER TABLE model_versions ADD COLUMN loss_model VARCHAR;        -- sha256 blob: skops loss model
+ALTER TABLE monitor_runs ADD COLUMN timeline VARCHAR;            -- id shared by a timeline's chunks
+ALTER TABLE monitor_runs ADD COLUMN chunk_index INTEGER;
+ALTER TABLE monitor_runs ADD COLUMN period_start TIMESTAMP;
+ALTER TABLE monitor_runs ADD COLUMN period_end TIMESTAMP;
+ALTER TABLE dataset_versions ADD COLUMN multivariate VARCHAR;    -- JSON: PCA reference statistics
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

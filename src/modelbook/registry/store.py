@@ -328,6 +328,15 @@ class Registry:
                 [name, version],
             )
 
+    def store_multivariate(self, name: str, version: int, statistics: str) -> None:
+        """Store statistics computed on first use (a short write; the first writer wins)."""
+        with self.write() as con:
+            con.execute(
+                "UPDATE dataset_versions SET multivariate = ? "
+                "WHERE name = ? AND version = ? AND multivariate IS NULL",
+                [statistics, name, version],
+            )
+
     # -- models ---------------------------------------------------------------------------------
 
     def add_model_version(self, row: Mapping[str, Any], *, alias: str | None, by: str) -> int:
@@ -354,17 +363,23 @@ class Registry:
         by: str,
         identity: str | None = None,
         training: tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]] | None = None,
+        evaluation: tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]] | None = None,
+        blobs: Sequence[str] = (),
     ) -> tuple[int, int | None, bool]:
         """Store a model version and its training data in one transaction: all or nothing.
 
         ``training`` is the training dataset's (row, column profiles): identical data already
         stored under that name is reused, and the model row's ``train_version`` is set to the
-        version. A model version of the same name with the same ``identity`` is returned
-        instead of a new one: nothing is written, and ``alias`` moves to it only if it points
-        elsewhere. Staged blobs are installed inside the transaction (see ``ObjectStore``).
+        version; ``evaluation`` the same for the evaluation set (``eval_version``). ``blobs``:
+        more staged blobs the row names (the estimation state, the loss model). A model version
+        of the same name with the same ``identity`` is returned instead of a new one: nothing
+        is written, and ``alias`` moves to it only if it points elsewhere. Staged blobs are
+        installed inside the transaction (see ``ObjectStore``).
         Returns (model version, training version or None, reused).
         """
-        digests = [row["blob"]] + ([training[0]["blob"]] if training is not None else [])
+        digests = [row["blob"], *blobs] + [
+            part[0]["blob"] for part in (training, evaluation) if part is not None
+        ]
         with contextlib.ExitStack() as stack:
             for digest in digests:
                 stack.enter_context(self._staged(digest))
@@ -385,8 +400,13 @@ class Registry:
             values = dict(row, identity=identity)
             if training is not None:
                 values.update(train_dataset=training[0]["name"], train_version=train_version)
+            if evaluation is not None:
+                eval_version = self._insert_dataset(con, *evaluation)
+                values.update(eval_dataset=evaluation[0]["name"], eval_version=eval_version)
             self._claim_name(con, name, "model")
             self.objects.install(row["blob"])
+            for digest in blobs:
+                self.objects.install(digest)
             version = self._next_version(con, "model_versions", name)
             values["version"] = version
             columns = list(values)
@@ -576,7 +596,9 @@ class Registry:
         """Remove unreferenced blobs under the write lock, so no registration commits midway."""
         with self.write() as con:
             rows = con.execute(
-                "SELECT blob FROM model_versions UNION SELECT blob FROM dataset_versions"
+                "SELECT blob FROM model_versions UNION SELECT blob FROM dataset_versions "
+                "UNION SELECT estimator FROM model_versions WHERE estimator IS NOT NULL "
+                "UNION SELECT loss_model FROM model_versions WHERE loss_model IS NOT NULL"
             ).fetchall()
             referenced = {str(r[0]) for r in rows}
             return self.objects.collect(referenced, grace_seconds=grace_seconds)
@@ -584,13 +606,22 @@ class Registry:
     # -- monitor runs ---------------------------------------------------------------------------
 
     def add_monitor_run(self, run: Mapping[str, Any], checks: Sequence[Mapping[str, Any]]) -> None:
+        self.add_monitor_runs([(run, checks)])
+
+    def add_monitor_runs(
+        self, runs: Sequence[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]]
+    ) -> None:
+        """Runs and their checks (a timeline's chunks) in one transaction: all or none."""
+        if not runs:
+            return
         with self.write() as con:
-            columns = list(run)
-            con.execute(
+            columns = list(runs[0][0])
+            con.executemany(
                 f"INSERT INTO monitor_runs ({', '.join(columns)}) "
                 f"VALUES ({', '.join('?' for _ in columns)})",
-                [run[c] for c in columns],
+                [[run[c] for c in columns] for run, _ in runs],
             )
+            checks = [c for _, found in runs for c in found]
             if checks:
                 names = list(checks[0])
                 con.executemany(
@@ -660,9 +691,9 @@ class Registry:
                 con,
                 f"""SELECT id, target_version, reference, status, source, n_rows, drift_share,
                            n_alerts, metrics, batch_dataset, notebook, parameters, started_at,
-                           finished_at, created_by
+                           finished_at, created_by, {_periods(con)}
                     FROM monitor_runs WHERE {" AND ".join(clauses)}
-                    ORDER BY started_at DESC, id {tail}""",
+                    ORDER BY started_at DESC, chunk_index DESC NULLS LAST, id {tail}""",
                 params,
             )
             total = len(rows)
@@ -779,6 +810,15 @@ class Registry:
                 "INSERT OR REPLACE INTO reference_predictions VALUES (?, ?, ?, ?, ?)",
                 [model.name, model.version, dataset.name, dataset.version, json.dumps(profile)],
             )
+
+
+def _periods(con: Any) -> str:
+    """A chunk's timeline and period (schema 3), as NULLs in a registry not yet migrated."""
+    from modelbook.registry.schema import current_version
+
+    if current_version(con) >= 3:
+        return "timeline, chunk_index, period_start, period_end"
+    return "NULL AS timeline, NULL AS chunk_index, NULL AS period_start, NULL AS period_end"
 
 
 def _ranges(numbers: Sequence[int]) -> str:

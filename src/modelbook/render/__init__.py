@@ -21,6 +21,7 @@ _RENDERER_MODULES: tuple[str, ...] = (
     "modelbook.render.diff",
     "modelbook.render.monitor",
     "modelbook.render.check",
+    "modelbook.render.timeline",
 )
 
 

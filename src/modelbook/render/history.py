@@ -43,10 +43,17 @@ def _share(value: float | None) -> str:
     return "" if value is None else f"{value:.0%}"
 
 
-def _cells(run: HistoryRun, metrics: tuple[str, ...]) -> list[str]:
+def _columns(result: HistoryReport, metrics: tuple[str, ...]) -> tuple[str, ...]:
+    """The table's columns; "period" (a timeline chunk's data period) when there are chunks."""
+    period = ("period",) if result.has_periods else ()
+    return (*_COLUMNS[:2], *period, *_COLUMNS[2:], *metrics)
+
+
+def _cells(run: HistoryRun, metrics: tuple[str, ...], periods: bool = False) -> list[str]:
     return [
         fmt_value(run.started_at),
         str(run.version),
+        *([run.period] if periods else []),
         run.status,
         run.source,
         fmt_value(run.n_rows),
@@ -71,8 +78,8 @@ def _history_text(result: HistoryReport) -> str:
     if not result.runs:
         return head
     metrics = result.metric_names[:MAX_METRICS]
-    rows = [_cells(run, metrics) for run in result.runs[:MAX_ROWS]]
-    lines = [head, table_text((*_COLUMNS, *metrics), rows)]
+    rows = [_cells(run, metrics, result.has_periods) for run in result.runs[:MAX_ROWS]]
+    lines = [head, table_text(_columns(result, metrics), rows)]
     if more := _more(result):
         lines.append(more)
     return "\n".join(lines)
@@ -86,11 +93,11 @@ def _history_html(result: HistoryReport) -> str:
     metrics = result.metric_names[:MAX_METRICS]
     rows = []
     for run in result.runs[:MAX_ROWS]:
-        cells = _cells(run, metrics)
-        cells[2] = badge(run.status)
+        cells = _cells(run, metrics, result.has_periods)
+        cells[3 if result.has_periods else 2] = badge(run.status)
         rows.append(cells)
     table = table_html(
-        (*_COLUMNS, *metrics),
+        _columns(result, metrics),
         rows,
         numeric=("version", "rows", "drift share", "alerts", *metrics),
         raw=("status",),
@@ -99,9 +106,15 @@ def _history_html(result: HistoryReport) -> str:
     from modelbook.render.charts import history_chart_html  # an <img>, described in its alt
 
     # Every run is a point in the SVG (~0.3 KB each): chart the newest MAX_CHART_RUNS.
+    # A timeline's chunks are drawn at their data periods, not as one clump of runs.
     charted = (
         dataclasses.replace(result, runs=result.runs[:MAX_CHART_RUNS])
         if len(result.runs) > MAX_CHART_RUNS
         else result
+    ).by_period()
+    note = (
+        "<p>Chunks of a timeline are drawn at the start of the period of data they checked.</p>"
+        if result.has_periods
+        else ""
     )
-    return head + history_chart_html(charted, max_metrics=MAX_METRICS) + table + more
+    return head + history_chart_html(charted, max_metrics=MAX_METRICS) + note + table + more

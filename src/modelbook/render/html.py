@@ -232,6 +232,7 @@ def _model(result: ModelVersion) -> str:
             "flavor": result.flavor + ("" if result.trusted else " (untrusted: pickle)"),
             "size": fmt_bytes(result.size_bytes),
             "trained on": result.train_dataset,
+            "evaluated on": result.evaluation,
             "aliases": ", ".join(result.aliases),
             "python": result.environment.get("python"),
             "notebook": result.notebook,
@@ -244,6 +245,11 @@ def _model(result: ModelVersion) -> str:
     parts = [head, summary, _changes(result.changes)]
     if result.metrics:
         parts.append("<h4>Metrics</h4>" + _kv(dict(result.metrics)))
+    if result.evaluation and result.measured_metrics:
+        parts.append(
+            f"<h4>Measured on <code>{esc(result.evaluation)}</code></h4>"
+            + _kv(dict(result.measured_metrics))
+        )
     if result.params:
         parts.append(
             f"<details><summary>{plural(len(result.params), 'parameter')}</summary>"

@@ -6,11 +6,14 @@ environment), so charts can be added to a section without touching the others.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from typing import Any
 
 from modelbook.monitoring.report import CheckResult, MonitorReport
 from modelbook.render.format import fmt_p, fmt_value, plural
 from modelbook.render.html import badge, esc, register_html, table_html
+from modelbook.render.multivariate import multivariate_section_html, multivariate_text_lines
 from modelbook.render.text import register_text, table_text
 from modelbook.render.verdicts import status as drift_status
 from modelbook.render.verdicts import verdict
@@ -18,8 +21,14 @@ from modelbook.render.verdicts import verdict
 __all__ = [
     "drift_section_html",
     "environment_section_html",
+    "estimate_line",
+    "estimated_alt",
+    "estimated_rows",
+    "estimated_section_html",
+    "estimated_spec",
     "findings_section_html",
     "header_html",
+    "multivariate_section_html",
     "prediction_drift_section_html",
     "quality_section_html",
     "serving_rows",
@@ -29,8 +38,102 @@ __all__ = [
 MAX_TEXT_FINDINGS = 20
 
 
+#: How metrics are named in sentences (report.estimated keys are modelbook's metric names).
+METRIC_LABELS = {
+    "roc_auc": "ROC AUC",
+    "roc_auc_ovr": "ROC AUC (one-vs-rest)",
+    "accuracy": "accuracy",
+    "precision": "precision",
+    "recall": "recall",
+    "f1": "F1",
+    "precision_macro": "precision (macro)",
+    "recall_macro": "recall (macro)",
+    "f1_macro": "F1 (macro)",
+    "mae": "MAE",
+    "rmse": "RMSE",
+}
+_LEAD = ("roc_auc", "roc_auc_ovr", "mae")  # the metric the summary leads with, when estimated
+
+
+def _metric_value(name: str, value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.4g}" if name in ("mae", "rmse") else f"{value:.3f}"
+
+
+def _alerted(e: Mapping[str, Any]) -> str:
+    return "beyond its allowed drop" if e.get("rule") == "drop" else "outside its band"
+
+
+def estimate_line(report: MonitorReport) -> str | None:
+    """The summary's lead: "estimated ROC AUC 0.912 (0.905–0.919), registered 0.970"."""
+    if not report.estimated:
+        return None
+    name = next((m for m in _LEAD if m in report.estimated), next(iter(report.estimated)))
+    e = report.estimated[name]
+    label = METRIC_LABELS.get(name, name)
+    if e.get("value") is None:
+        return f"estimated {label}: insufficient ({e.get('reason') or 'too few rows'})"
+    text = f"estimated {label} {_metric_value(name, e['value'])}"
+    if e.get("lower") is not None and e.get("upper") is not None:
+        text += f" ({_metric_value(name, e['lower'])}–{_metric_value(name, e['upper'])})"
+    if e.get("registered") is not None:
+        text += f", {e.get('registered_kind') or 'registered'} "
+        text += _metric_value(name, e["registered"])
+    if e.get("status") == "alert":
+        text += f", {_alerted(e)}"
+    others = [m for m, o in report.estimated.items() if m != name and o.get("status") == "alert"]
+    for other in others[:2]:
+        o = report.estimated[other]
+        label = METRIC_LABELS.get(other, other)
+        text += f"; {label} {_metric_value(other, o.get('value'))} {_alerted(o)}"
+    if len(others) > 2:
+        text += f" (and {len(others) - 2} more)"
+    return text
+
+
+def estimated_rows(report: MonitorReport) -> tuple[list[str], list[list[str]]]:
+    """(columns, rows) of the estimates as words: realized beside estimated when labels came."""
+    realized = any(e.get("realized") is not None for e in report.estimated.values())
+    kinds = {e.get("registered_kind") for e in report.estimated.values()} - {None}
+    base = "measured" if kinds == {"measured"} else "registered / measured"
+    base = "registered" if kinds == {"registered"} else base
+    columns = ["status", "metric", "estimated", "±3 SE", "band"]
+    columns += ["realized"] if realized else []
+    columns += [base]
+    rows = []
+    for name, e in report.estimated.items():
+
+        def v(key: str, name: str = name, e: Mapping[str, Any] = e) -> str:
+            return _metric_value(name, e.get(key))
+
+        status = str(e.get("status") or "info")
+        row = [
+            status,
+            METRIC_LABELS.get(name, name),
+            v("value") if e.get("value") is not None else f"insufficient: {e.get('reason')}",
+            f"{v('lower')}–{v('upper')}" if e.get("lower") is not None else "—",
+            f"{v('band_lower')}–{v('band_upper')}" if e.get("band_lower") is not None else "—",
+        ]
+        row += [v("realized")] if realized else []
+        row += [v("registered")]
+        rows.append(row)
+    return columns, rows
+
+
+def _when(moment: Any) -> str:
+    """A period edge: the date alone at midnight (month/week/day chunks), else to the second."""
+    text = str(moment.isoformat(sep=" ", timespec="seconds"))
+    return text[:10] if text.endswith("00:00:00") else text
+
+
 def _headline(report: MonitorReport) -> str:
-    parts = [plural(report.n_rows, "row"), f"reference {report.reference}"]
+    lead = estimate_line(report)
+    parts = [lead] if lead else []
+    parts += [plural(report.n_rows, "row"), f"reference {report.reference}"]
+    if report.period_start is not None and report.period_end is not None:
+        chunk = f"chunk {report.chunk_index}: " if report.chunk_index is not None else ""
+        parts.append(f"{chunk}{_when(report.period_start)} – {_when(report.period_end)}")
     if report.drift is not None and report.drift.columns:
         n = len(report.drift.drifted_columns)
         tested = sum(c.tested for c in report.drift.columns)
@@ -42,7 +145,8 @@ def _headline(report: MonitorReport) -> str:
 def _findings(report: MonitorReport) -> list[CheckResult]:
     """Checks worth a look: alerts and errors first, then information."""
     order = {"error": 0, "alert": 1, "info": 2}
-    sections = ("drift.column", "quality.", "serving.")  # shown in their own sections
+    # Shown in their own sections.
+    sections = ("drift.column", "quality.", "serving.", "performance.estimated.")
     found = [
         c
         for c in report.checks
@@ -67,6 +171,10 @@ def _text(report: MonitorReport) -> str:
         lines.append(f"  {c.status:<5} {c}")
     if len(findings) > MAX_TEXT_FINDINGS:
         lines.append(f"  … {len(findings) - MAX_TEXT_FINDINGS} more: see .to_frame()")
+    if report.estimated:
+        est_columns, est_rows = estimated_rows(report)
+        lines.append("estimated performance (without labels):")
+        lines.append(table_text(est_columns, est_rows))
     if report.metrics:
         lines.append(
             "quality: " + ", ".join(f"{k}={fmt_value(v)}" for k, v in report.metrics.items())
@@ -83,6 +191,7 @@ def _text(report: MonitorReport) -> str:
             f"prediction drift: {drift_status(d)}, {d.test} p-value {fmt_p(d.p_value) or '—'}: "
             f"{verdict(d)}"
         )
+    lines.extend(multivariate_text_lines(report))
     if report.serving:
         lines.append("serving: " + "; ".join(f"{k} {v}" for k, v in serving_rows(report.serving)))
     if report.run_id:
@@ -124,6 +233,144 @@ def findings_section_html(report: MonitorReport) -> str:
         rows,
         numeric=("statistic", "threshold"),
         raw=("status",),
+    )
+
+
+def estimated_spec(report: MonitorReport) -> dict[str, Any]:
+    """Per metric: the threshold band (grey bar), the estimate with ±3 SE (dot and line; red
+    when outside its band), the realized value (orange diamond) and the measured one (tick)."""
+    from modelbook.render.charts import COLORS, SCHEMA
+
+    rows = []
+    for name, e in report.estimated.items():
+        if e.get("value") is None:
+            continue
+        rows.append(
+            {
+                "metric": METRIC_LABELS.get(name, name),
+                "value": e["value"],
+                "lower": e.get("lower", e["value"]),
+                "upper": e.get("upper", e["value"]),
+                "band_lower": e.get("band_lower"),
+                "band_upper": e.get("band_upper"),
+                "realized": e.get("realized"),
+                "registered": e.get("registered"),
+                "outside": e.get("status") == "alert",
+            }
+        )
+    order = [r["metric"] for r in rows]
+    y = {"field": "metric", "type": "nominal", "title": None, "sort": order}
+    regression = all(m in ("mae", "rmse") for m in report.estimated)
+    x_scale: dict[str, Any] = {"zero": False}
+    if not regression:  # from a tenth below the lowest value drawn to 1
+        keys = ("lower", "band_lower", "realized", "registered")
+        low = min([r[k] for r in rows for k in keys if r[k] is not None] or [0.0])
+        x_scale = {"domain": [max(0.0, math.floor(low * 10 - 0.5) / 10), 1.0]}
+    x = {"field": "value", "type": "quantitative", "title": None, "scale": x_scale}
+    color = {
+        "condition": {"test": "datum.outside", "value": COLORS["drifted"]},
+        "value": COLORS["reference"],
+    }
+    layers: list[dict[str, Any]] = [
+        {
+            "transform": [{"filter": "isValid(datum.band_lower)"}],
+            "mark": {"type": "bar", "color": "#8c959f", "opacity": 0.3, "height": 14},
+            "encoding": {
+                "y": y, "x": {**x, "field": "band_lower"}, "x2": {"field": "band_upper"}
+            },
+        },
+        {
+            "mark": {"type": "rule", "strokeWidth": 2},
+            "encoding": {
+                "y": y, "x": {**x, "field": "lower"}, "x2": {"field": "upper"}, "color": color
+            },
+        },
+        {
+            "mark": {"type": "point", "filled": True, "size": 50},
+            "encoding": {"y": y, "x": x, "color": color},
+        },
+        {
+            "transform": [{"filter": "isValid(datum.realized)"}],
+            "mark": {"type": "point", "shape": "diamond", "filled": True, "size": 60,
+                     "color": COLORS["current"]},
+            "encoding": {"y": y, "x": {**x, "field": "realized"}},
+        },
+        {
+            "transform": [{"filter": "isValid(datum.registered)"}],
+            "mark": {"type": "tick", "color": "#24292f", "thickness": 2, "size": 14},
+            "encoding": {"y": y, "x": {**x, "field": "registered"}},
+        },
+    ]  # fmt: skip
+    return {
+        "$schema": SCHEMA,
+        "config": {"aria": False, "view": {"stroke": None}, "axis": {"labelFontSize": 10}},
+        "title": {
+            "text": "estimated ± 3 SE (red: outside its band)",
+            "subtitle": "grey: threshold band · tick: measured/registered · diamond: realized",
+            "fontSize": 11,
+            "subtitleFontSize": 10,
+            "anchor": "start",
+        },
+        "width": 320,
+        "height": {"step": 20},
+        "data": {"values": rows},
+        "layer": layers,
+    }
+
+
+def estimated_alt(report: MonitorReport) -> str:
+    """What the estimates chart shows, in words (the ``alt`` of its image)."""
+    parts = []
+    for name, e in report.estimated.items():
+        if e.get("value") is None:
+            continue
+        label = METRIC_LABELS.get(name, name)
+        text = f"{label} {_metric_value(name, e['value'])}"
+        if e.get("band_lower") is not None and e.get("band_upper") is not None:
+            where = "outside" if e.get("status") == "alert" else "inside"
+            text += (
+                f" {where} band {_metric_value(name, e['band_lower'])}–"
+                f"{_metric_value(name, e['band_upper'])}"
+            )
+        if e.get("realized") is not None:
+            text += f", realized {_metric_value(name, e['realized'])}"
+        parts.append(text)
+    return "estimated performance with ±3 SE and threshold band: " + "; ".join(parts)
+
+
+def _estimated_chart_html(report: MonitorReport) -> str:
+    from modelbook.render.charts import to_svg
+    from modelbook.render.html import chart_img
+
+    if not any(e.get("value") is not None for e in report.estimated.values()):
+        return ""
+    return chart_img(to_svg(estimated_spec(report)), estimated_alt(report))
+
+
+def estimated_section_html(report: MonitorReport) -> str:
+    """Estimated performance: value, ±3 SE, threshold band, realized (with labels), measured."""
+    if not report.estimated:
+        return ""
+    columns, rows = estimated_rows(report)
+    realized = "realized" in columns
+    cells = [[badge("info" if r[0] == "insufficient" else r[0]), *r[1:]] for r in rows]
+    heading = "Estimated and realized performance" if realized else "Estimated performance"
+    first = next(iter(report.estimated.values()))
+    evaluation = first.get("evaluation")
+    how = first.get("band_how")
+    note = (
+        "Estimated without labels from the model's outputs, with what was fitted on the "
+        f"evaluation set{f' {evaluation}' if evaluation else ''} at registration; ±3 SE is the "
+        "estimate's sampling error at this batch size, the band the spread of the realized "
+        f"metric on evaluation chunks of this size{f' ({how})' if how else ''}. An estimate "
+        "outside its band alerts. It assumes no concept drift (labels that depend on the "
+        "inputs as they did): compare with realized performance when labels arrive."
+    )
+    return (
+        f"<h4>{esc(heading)}</h4>"
+        + table_html(columns, cells, numeric=columns[2:], raw=("status",))
+        + _estimated_chart_html(report)
+        + f"<p>{esc(note)}</p>"
     )
 
 
@@ -230,8 +477,10 @@ def _html(report: MonitorReport) -> str:
     return "".join(
         (
             header_html(report),
+            estimated_section_html(report),
             findings_section_html(report),
             drift_section_html(report),
+            multivariate_section_html(report),
             prediction_drift_section_html(report),
             quality_section_html(report),
             serving_section_html(report),

@@ -83,6 +83,9 @@ def _model(result: ModelVersion) -> str:
         lines.append(
             "metrics: " + ", ".join(f"{k}={fmt_value(v)}" for k, v in result.metrics.items())
         )
+    if result.evaluation:
+        measured = ", ".join(f"{k}={fmt_value(v)}" for k, v in result.measured_metrics.items())
+        lines.append(f"measured on {result.evaluation}: {measured or 'no metric'}")
     if result.aliases:
         lines.append(f"aliases: {', '.join(result.aliases)}")
     lines.extend(f"  {change}" for change in result.changes)

@@ -15,8 +15,16 @@ from modelbook.widgets.diff import DiffWidget
 from modelbook.widgets.drift import DriftWidget
 from modelbook.widgets.history import HistoryWidget
 from modelbook.widgets.monitor import MonitorWidget
+from modelbook.widgets.timeline import TimelineWidget
 
-__all__ = ["DiffWidget", "DriftWidget", "HistoryWidget", "MonitorWidget", "widget_for"]
+__all__ = [
+    "DiffWidget",
+    "DriftWidget",
+    "HistoryWidget",
+    "MonitorWidget",
+    "TimelineWidget",
+    "widget_for",
+]
 
 
 def widget_for(result: Any) -> Any:
@@ -28,4 +36,6 @@ def widget_for(result: Any) -> Any:
         return DiffWidget(result)
     if kind == "history":
         return HistoryWidget(result)
+    if kind == "monitor_timeline":
+        return TimelineWidget(result)
     return None

@@ -24,11 +24,15 @@ function render({ model, el: root }) {
     if (!rows.length) return;
     const table = el("table");
     const head = el("tr");
-    for (const c of ["started", "version", "status", "drift share", "alerts"]) head.append(el("th", {}, c));
+    const periods = rows.some((r) => r.period);
+    const names = ["started", ...(periods ? ["period"] : []), "version", "status", "drift share", "alerts"];
+    for (const c of names) head.append(el("th", {}, c));
     table.append(head);
     for (const r of rows) {
       const tr = el("tr");
-      tr.append(el("td", {}, r.started), el("td", {}, String(r.version)),
+      tr.append(el("td", {}, r.started));
+      if (periods) tr.append(el("td", {}, r.period || ""));
+      tr.append(el("td", {}, String(r.version)),
         el("td", { class: r.status === "alert" ? "alert" : "muted" }, r.status),
         el("td", {}, r.drift_share === null ? "" : `${Math.round(r.drift_share * 100)}%`),
         el("td", {}, String(r.alerts)));

@@ -39,6 +39,7 @@ class HistoryWidget(anywidget.AnyWidget):  # type: ignore[misc]
         alerts = [
             {
                 "started": r.started_at.isoformat(sep=" ", timespec="seconds"),
+                "period": r.period,
                 "version": r.version,
                 "status": r.status,
                 "drift_share": r.drift_share,
@@ -65,4 +66,6 @@ class HistoryWidget(anywidget.AnyWidget):  # type: ignore[misc]
             return
         metrics = [] if self.metric in ("", DRIFT_ONLY) else [self.metric]
         theme = self.theme if self.theme in THEMES else "light"
-        self.chart_svg = to_svg(themed(history_spec(self._report, metrics=metrics), theme))
+        # A timeline's chunks at their data periods (as the static chart draws them).
+        spec = history_spec(self._report.by_period(), metrics=metrics)
+        self.chart_svg = to_svg(themed(spec, theme))

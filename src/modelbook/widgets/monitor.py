@@ -1,12 +1,12 @@
 """The live monitor report: everything the static report shows, with the drift table live.
 
 The sections are the static report's own (:mod:`modelbook.render.monitor`), in its order:
-summary, findings (alerts and errors first: schema, invariants, stability, drift, prediction
-drift, quality, environment), data drift, prediction drift, quality, serving cost,
-environment. Only the data drift section is replaced by the interactive view (sortable,
-filterable table with p-values and verdicts; choosing a column draws its distributions; the
-drift-score overview drawn for the page's theme). So the author working live reads the same
-report a reviewer reads in the saved HTML or in the lab renderer.
+summary, estimated performance, findings (alerts and errors first: schema, invariants,
+stability, drift, prediction drift, quality, environment), data drift, prediction drift,
+quality, serving cost, environment. Only the data drift section is replaced by the
+interactive view (sortable, filterable table with p-values and verdicts; choosing a column
+draws its distributions; the drift-score overview drawn for the page's theme). So the author
+working live reads the same report a reviewer reads in the saved HTML or in the lab renderer.
 """
 
 from __future__ import annotations
@@ -33,8 +33,10 @@ def _static_sections() -> list[tuple[str, Callable[[MonitorReport], str] | None]
 
     return [
         ("summary", static.header_html),
+        ("estimated", static.estimated_section_html),
         ("findings", static.findings_section_html),
         (DRIFT, None),
+        ("multivariate", static.multivariate_section_html),
         ("prediction_drift", static.prediction_drift_section_html),
         ("quality", static.quality_section_html),
         ("serving", static.serving_section_html),
