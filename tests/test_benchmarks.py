@@ -25,6 +25,7 @@ SMALL_ARGS: dict[str, list[str]] = {
     ],
     "bench_drift.py": ["--rows", "20000", "--parquet-rows", "50000"],
     "bench_monitor.py": ["--rows", "20000", "--parquet-rows", "50000"],
+    "bench_feedback.py": ["--rows", "20000", "--repeat", "1"],
     "bench_multivariate.py": ["--rows", "20000", "--sample-rows", "5000", "--repeat", "1"],
     "bench_history.py": ["--runs", "200", "--repeat", "3"],
     "bench_views.py": ["--columns", "30", "--rows", "2000", "--repeat", "1"],

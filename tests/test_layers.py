@@ -51,6 +51,9 @@ RESULT_TYPES = {
     "modelbook.stats.drift": {"ColumnDrift", "DatasetDrift"},
     "modelbook.version_diff": {"DatasetDiff", "ModelDiff", "PredictionDiff", "RowChanges"},
     "modelbook.run_history": {"HistoryReport", "HistoryRun"},
+    "modelbook.late_labels": {"FeedbackReport", "FeedbackRun"},
+    "modelbook.policies": {"PolicyAction", "PolicyState", "PolicyStatus"},
+    "modelbook.monitoring.challenger": {"ChallengerComparison", "Comparison"},
 }
 
 #: Modules that may import IPython (they run inside Jupyter).

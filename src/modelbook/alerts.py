@@ -62,6 +62,8 @@ __all__ = [
 ALERT_LOG = "alerts.jsonl"
 PAYLOAD_SCHEMA = "modelbook.alert/1"
 STATUSES = ("ok", "alert", "error")
+#: Payload kinds: a monitor run, or what a policy did (modelbook.policies).
+KINDS = ("run", "rollback", "command", "notebook")
 
 logger = logging.getLogger("modelbook.alerts")
 
@@ -229,6 +231,7 @@ def payload_for(report: MonitorReport, *, registry: PathLike | None = None) -> d
     payload: dict[str, Any] = _clean(
         {
             "schema": PAYLOAD_SCHEMA,
+            "kind": "run",
             "text": _summary(report.target, report.status, alerts),
             "status": report.status,
             "run_id": report.run_id,
@@ -362,7 +365,9 @@ def deliver_payload(payload: Mapping[str, Any], settings: AlertSettings, *, home
     status = str(payload.get("status"))
     run_id = payload.get("run_id")
     run_id = None if run_id is None else str(run_id)
-    if status not in settings.on:
+    # A policy's action (kind 'rollback', 'command', 'notebook') always goes to every sink;
+    # ``on`` filters only monitor runs' statuses.
+    if payload.get("kind", "run") == "run" and status not in settings.on:
         return Delivery(run_id, status, delivered=False)
     results: list[SinkResult] = []
     log_path = home / ALERT_LOG

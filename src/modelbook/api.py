@@ -37,8 +37,11 @@ from modelbook.results import (
 if TYPE_CHECKING:
     from datetime import datetime, timedelta
 
+    from modelbook.late_labels import FeedbackReport
+    from modelbook.monitoring.challenger import ChallengerComparison
     from modelbook.monitoring.report import MonitorReport
     from modelbook.monitoring.timeline import MonitorTimeline
+    from modelbook.policies import PolicyStatus
     from modelbook.run_history import HistoryReport
     from modelbook.stats.profile import TableProfile
     from modelbook.version_diff import DatasetDiff, ModelDiff
@@ -47,14 +50,17 @@ __all__ = [
     "alias",
     "alias_history",
     "check",
+    "feedback",
     "gc",
     "history",
     "load",
     "ls",
     "monitor",
     "open_registry",
+    "policy_status",
     "register",
     "requirements",
+    "rollback",
     "show",
     "use",
     "where",
@@ -283,7 +289,7 @@ def alias_history(name: str | None = None, *, registry: PathLike | None = None) 
     rows = reg.alias_events(validate_name(name) if name else None)
     return Listing(
         title="alias history" + (f" of {name}" if name else ""),
-        columns=("when", "name", "alias", "from", "to", "by"),
+        columns=("when", "name", "alias", "from", "to", "by", "reason", "runs"),
         rows=tuple(
             (
                 r["changed_at"],
@@ -292,10 +298,39 @@ def alias_history(name: str | None = None, *, registry: PathLike | None = None) 
                 r["from_version"],
                 r["to_version"],
                 r["changed_by"],
+                r.get("reason"),  # why a rollback moved it (issue 12)
+                ", ".join(run[:8] for run in json.loads(r.get("trigger_runs") or "[]")) or None,
             )
             for r in rows
         ),
     )
+
+
+def rollback(
+    ref: str, *, reason: str | None = None, registry: PathLike | None = None
+) -> AliasChange:
+    """Move ``name@alias`` back to the version that held it before, from the alias trail.
+
+    The same move a ``rollback`` policy makes, by hand: recorded with your user name and the
+    reason. A :class:`~modelbook.errors.NotFoundError` when no earlier version held the alias.
+    """
+    from modelbook import policies
+
+    reg = open_registry(registry)
+    reg.require()
+    parsed = parse_ref(ref)
+    moved_from, moved_to = policies.rollback(reg, ref, by=env.current_user(), reason=reason)
+    return AliasChange(name=parsed.name, alias=str(parsed.alias), version=moved_to,
+                       previous=moved_from)  # fmt: skip
+
+
+def policy_status(*, registry: PathLike | None = None) -> PolicyStatus:
+    """Every rollback/retraining policy: its streak now, its last action, its cooldown left."""
+    from modelbook import policies
+
+    reg = open_registry(registry)
+    reg.require()
+    return policies.policy_status(reg)
 
 
 def requirements(ref: str, *, registry: PathLike | None = None) -> str:
@@ -316,6 +351,8 @@ def gc(*, grace_seconds: float = 3600.0, registry: PathLike | None = None) -> Gc
     that commits them; temporary files of running processes are never touched. Files younger
     than ``grace_seconds`` (default one hour; ``0`` removes all garbage now) are kept anyway.
     A negative or non-numeric grace is a :class:`~modelbook.errors.ConfigError`.
+    Prediction logs older than ``prediction_log_days`` (monitor settings: ``[tool.modelbook.
+    monitor]`` or the registry's ``monitor.toml``) are removed first; model artifacts never are.
     """
     import math
     import numbers
@@ -332,7 +369,10 @@ def gc(*, grace_seconds: float = 3600.0, registry: PathLike | None = None) -> Gc
         )
     reg = open_registry(registry)
     reg.require()
-    removed, freed = reg.collect_garbage(grace_seconds=float(grace_seconds))
+    from modelbook.monitoring.inputs import read_rules
+
+    log_days = read_rules(reg, None, None)[0].prediction_log_days
+    removed, freed = reg.collect_garbage(grace_seconds=float(grace_seconds), log_days=log_days)
     return GcReport(removed, freed)
 
 
@@ -378,6 +418,33 @@ def history(
     return _history(ref, since=since, limit=limit, registry=registry)
 
 
+def feedback(
+    model: str,
+    *,
+    labels: object,
+    id: str,
+    target: str,
+    min_labels: int | None = None,
+    registry: PathLike | None = None,
+) -> FeedbackReport:
+    """Join labels that arrived late to every stored prediction of ``model`` (all versions).
+
+    ``labels``: a table or a Parquet/CSV path with the ``id`` column (the one the runs were
+    monitored with, ``id=``) and the ``target`` column. Each run with newly labelled predictions
+    gets its realized quality appended (``source='feedback'``; the run itself is never
+    rewritten); runs report predictions, labelled, coverage and matched. Unmatched ids are
+    counted and kept nowhere; duplicates are counted once; the same id with two values in one
+    file is a :class:`~modelbook.errors.DataError`, across files the later wins (listed). The same
+    labels twice change nothing. ``min_labels`` (default 100, ``[tool.modelbook.feedback]``):
+    fewer labelled rows give ``insufficient``, never ``ok``.
+    """
+    from modelbook.late_labels import feedback as _feedback
+
+    return _feedback(
+        model, labels=labels, id=id, target=target, min_labels=min_labels, registry=registry
+    )
+
+
 def diff(
     a: str | ModelVersion | DatasetVersion,
     b: str | ModelVersion | DatasetVersion,
@@ -414,8 +481,10 @@ def monitor(
     time: str | None = None,
     chunk: int | str | None = None,
     multivariate: str | None = None,
+    id: str | None = None,
+    challenger: str | None = None,
     registry: PathLike | None = None,
-) -> MonitorReport | MonitorTimeline:
+) -> MonitorReport | MonitorTimeline | ChallengerComparison:
     """Check a batch against a model (or dataset) version and record the run.
 
     ``ref``: a model (``churn`` means its ``production`` alias if set, else the latest
@@ -440,10 +509,24 @@ def monitor(
     ``multivariate``: ``'pca'`` (the default: the batch's PCA reconstruction error against the
     reference band, ``drift.multivariate``), ``'classifier'`` (a domain classifier's AUC,
     ``drift.domain_classifier``), ``'both'`` or ``'off'``; over the rules' ``multivariate`` table.
+    ``id``: the batch's id column (default: ``id_column`` of the monitor settings): the run
+    keeps a prediction log, each row's id, prediction and score (and its ``time``, when
+    ``time=`` is given without ``chunk=``), for labels that arrive later
+    (:mod:`modelbook.prediction_log`). Ids must be unique integers or strings without nulls.
+    ``challenger``: another model version (``'churn@candidate'``) scored on the same batch:
+    two linked runs (roles champion / challenger, one batch id) and their comparison are
+    stored, and a :class:`~modelbook.monitoring.challenger.ChallengerComparison` is returned
+    (disagreement, |Δscore|, both distributions, latency, quality with n on the labelled rows,
+    exact McNemar test, verdict better / worse / inconclusive). Not with ``chunk=``.
     """
     from modelbook.monitoring.run import monitor as _monitor
 
-    if time is not None or chunk is not None:
+    if challenger is not None and (chunk is not None or (time is not None and id is None)):
+        raise ConfigError(
+            "challenger= compares two versions on one batch; it does not combine with chunk= "
+            "(monitor each chunk with challenger= instead)."
+        )
+    if chunk is not None or (time is not None and id is None):
         from modelbook.monitoring.multivariate import rules_with_method
         from modelbook.monitoring.timeline import monitor_timeline
 
@@ -462,6 +545,7 @@ def monitor(
             trust=trust,
             scores=scores,
             predicted=predicted,
+            id=id,
             registry=registry,
         )
     return _monitor(
@@ -477,5 +561,8 @@ def monitor(
         scores=scores,
         predicted=predicted,
         multivariate=multivariate,
+        id=id,
+        time=time,
+        challenger=challenger,
         registry=registry,
     )

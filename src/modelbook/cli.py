@@ -28,8 +28,8 @@ EXIT_ERROR = 3
 
 EXIT_CODES = f"""exit codes:
   {EXIT_OK}  ok
-  {EXIT_ALERT}  a monitor run raised an alert (monitor; run with --fail-on-alert), or check
-     found something broken
+  {EXIT_ALERT}  a monitor run raised an alert (monitor; run with --fail-on-alert), realized
+     quality alerted (feedback), or check found something broken
   {EXIT_USAGE}  usage: bad arguments, an invalid name or reference, or invalid settings
   {EXIT_ERROR}  error: the command could not complete (not found, no registry at the path,
      registry busy or damaged, a notebook cell failed, a monitor run errored, ...); the
@@ -162,6 +162,20 @@ def _cmd_history(args: argparse.Namespace) -> _Outcome:
     )
 
 
+def _cmd_feedback(args: argparse.Namespace) -> _Outcome:
+    labels = _data_file(args.labels, "--labels")
+    report = _api().feedback(
+        args.model,
+        labels=labels,
+        id=args.id,
+        target=args.target,
+        min_labels=args.min_labels,
+        registry=args.registry,
+    )
+    # Like monitor: 1 when a run's realized quality alerted (insufficient labels are not).
+    return _Outcome(report, code=EXIT_ALERT if report.status == "alert" else EXIT_OK)
+
+
 def _cmd_alias(args: argparse.Namespace) -> _Outcome:
     api = _api()
     if args.history:
@@ -177,6 +191,14 @@ def _cmd_alias(args: argparse.Namespace) -> _Outcome:
             "alias needs a version and an alias, e.g. modelbook alias churn@3 production."
         )
     return _Outcome(api.alias(args.ref, args.alias, registry=args.registry))
+
+
+def _cmd_rollback(args: argparse.Namespace) -> _Outcome:
+    return _Outcome(_api().rollback(args.ref, reason=args.reason, registry=args.registry))
+
+
+def _cmd_policy(args: argparse.Namespace) -> _Outcome:
+    return _Outcome(_api().policy_status(registry=args.registry))
 
 
 _MODEL_FILES = {
@@ -291,6 +313,10 @@ def _cmd_monitor(args: argparse.Namespace) -> _Outcome:
         options["time"] = args.time
     if args.chunk:
         options["chunk"] = args.chunk
+    if args.id:
+        options["id"] = args.id
+    if args.challenger:
+        options["challenger"] = args.challenger
     if args.rules:
         try:
             options["rules"] = json.loads(args.rules)
@@ -434,6 +460,11 @@ def build_parser() -> argparse.ArgumentParser:
     alias.add_argument("alias", nargs="?")
     alias.add_argument("--remove", action="store_true", help="remove NAME@ALIAS")
     alias.add_argument("--history", action="store_true", help="who moved which alias when")
+    rollback = verb("rollback", "move NAME@ALIAS back to the version that held it before")
+    rollback.add_argument("ref", help="the alias to move back, e.g. churn@production")
+    rollback.add_argument("--reason", help="why (recorded in the alias history)")
+    policy = verb("policy", "rollback/retraining policies: streaks, last action, cooldown")
+    policy.add_argument("action", nargs="?", default="check", choices=("check",))
     monitor = verb("monitor", "monitor a Parquet/CSV batch against a model or dataset version")
     monitor.add_argument("ref")
     monitor.add_argument("--data", required=True, metavar="PATH", help="the batch (.parquet/.csv)")
@@ -447,7 +478,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--scores", nargs="+", metavar="COL", help="columns with a served model's probabilities"
     )
     monitor.add_argument("--predicted", metavar="COL", help="column with its predictions")
-    monitor.add_argument("--time", metavar="COL", help="column of each row's time (a timeline)")
+    monitor.add_argument(
+        "--time", metavar="COL", help="column of each row's time (a timeline; with --id: logged)"
+    )
+    monitor.add_argument("--id", metavar="COL", help="id column: keep each row's prediction (log)")
+    monitor.add_argument(
+        "--challenger", metavar="REF", help="another model version scored and compared"
+    )
     monitor.add_argument(
         "--chunk", metavar="SIZE", help="one run per chunk: month, week, 1d, 6h, quarter or N rows"
     )
@@ -460,6 +497,14 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("ref")
     history.add_argument("--since", type=_since, help="only runs newer than 30d, 12h, 2w, a date")
     history.add_argument("--limit", type=_positive, help="only the newest N runs")
+    feedback = verb("feedback", "join late labels to the logged predictions of a model")
+    feedback.add_argument("model", help="the model name (labels belong to every version)")
+    feedback.add_argument("--labels", required=True, metavar="PATH", help="labels .parquet/.csv")
+    feedback.add_argument("--id", required=True, help="the id column the runs were logged with")
+    feedback.add_argument("--target", required=True, help="the column holding the labels")
+    feedback.add_argument(
+        "--min-labels", type=_positive, help="labelled rows needed for a verdict (default 100)"
+    )
     gc = verb("gc", "remove artifact files no version references (safe while others write)")
     gc.add_argument(
         "--grace", type=float, default=3600.0, metavar="S",
@@ -503,8 +548,11 @@ _COMMANDS: Mapping[str, Callable[[argparse.Namespace], _Outcome]] = {
     "diff": _cmd_diff,
     "load": _cmd_load,
     "alias": _cmd_alias,
+    "rollback": _cmd_rollback,
+    "policy": _cmd_policy,
     "monitor": _cmd_monitor,
     "history": _cmd_history,
+    "feedback": _cmd_feedback,
     "gc": _cmd_gc,
     "check": _cmd_check,
     "where": _cmd_where,

@@ -44,6 +44,8 @@ MONITOR_TOML = "monitor.toml"
 SECTIONS: Mapping[str, str] = {
     "monitor": "monitor runs: store mode, progress bar, drift tests, check thresholds",
     "alerts": "alert delivery: webhook, command, retries (read by the scheduled-run engine)",
+    "feedback": "late labels: min_labels, the labelled rows a realized-quality verdict needs",
+    "policy": "rollback/retraining policies, one table per policy (read by modelbook.policies)",
 }
 
 

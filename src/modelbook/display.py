@@ -41,7 +41,14 @@ from modelbook.errors import ConfigError
 __all__ = ["MODES", "Options", "display_mode", "live_frontend", "options", "widget_bundle"]
 
 MODES = ("auto", "widget", "static")
-WIDGET_KINDS = ("monitor_report", "model_diff", "dataset_diff", "history", "monitor_timeline")
+WIDGET_KINDS = (
+    "monitor_report",
+    "model_diff",
+    "dataset_diff",
+    "history",
+    "monitor_timeline",
+    "challenger_comparison",
+)
 
 
 class Options:

@@ -95,7 +95,13 @@ MONITOR.add_argument(
     "--scores", nargs="+", metavar="COL", help="batch columns with a served model's probabilities"
 )
 MONITOR.add_argument("--predicted", metavar="COL", help="batch column with its predictions")
-MONITOR.add_argument("--time", metavar="COL", help="batch column of each row's time (timeline)")
+MONITOR.add_argument(
+    "--time", metavar="COL", help="batch column of each row's time (timeline; with --id: logged)"
+)
+MONITOR.add_argument("--id", metavar="COL", help="id column: keep each row's prediction (log)")
+MONITOR.add_argument(
+    "--challenger", metavar="REF", help="another model version scored on the batch and compared"
+)
 MONITOR.add_argument(
     "--chunk", metavar="SIZE", help="one run per chunk: month, week, 1d, 6h, quarter or N rows"
 )
@@ -132,6 +138,12 @@ def _modelbook_parser() -> _Parser:
     history.add_argument("ref")
     history.add_argument("--since", help="only runs newer than this: 30d, 12h, 2w or a date")
     history.add_argument("--limit", type=int, help="only the newest N runs")
+    feedback = sub.add_parser("feedback", help="join late labels to NAME's logged predictions")
+    feedback.add_argument("model", help="the model name (labels belong to every version)")
+    feedback.add_argument("--labels", required=True, help="variable or .parquet/.csv path")
+    feedback.add_argument("--id", required=True, help="the id column the runs were logged with")
+    feedback.add_argument("--target", required=True, help="the column holding the labels")
+    feedback.add_argument("--min-labels", type=int, help="labelled rows for a verdict (100)")
     diff = sub.add_parser("diff", help="what changed from version A to B (models or datasets)")
     diff.add_argument("a", help="the baseline version, e.g. churn@1")
     diff.add_argument("b", help="the version to compare, e.g. churn@2")
@@ -144,6 +156,11 @@ def _modelbook_parser() -> _Parser:
         help="keep unreferenced files younger than S seconds (default 3600; 0: none)",
     )  # fmt: skip
     sub.add_parser("check", help="verify every artifact file's hash and every reference")
+    rollback = sub.add_parser("rollback", help="move NAME@ALIAS back to its previous version")
+    rollback.add_argument("ref", help="the alias to move back, e.g. churn@production")
+    rollback.add_argument("--reason", help="why (recorded in the alias history)")
+    policy = sub.add_parser("policy", help="rollback/retraining policies: streaks and actions")
+    policy.add_argument("action", nargs="?", default="check", choices=("check",))
     return parser
 
 
@@ -262,7 +279,7 @@ class ModelbookMagics(Magics):  # type: ignore[misc]
         """%monitor REF --data BATCH [--target LABELS] [--reference DATASET] [--columns C ...]
         [--store none|profile|data] [--fail-on-alert] [--rules DICT] [--trust]
         [--scores COL [COL ...]] [--predicted COL] [--multivariate pca|classifier|both|off]
-        [--time COL] [--chunk month|week|1d|6h|quarter|N]"""
+        [--time COL] [--chunk month|week|1d|6h|quarter|N] [--id COL] [--challenger REF]"""
         args = self._parse(MONITOR, line)
         if args is None:
             return None
@@ -289,6 +306,8 @@ class ModelbookMagics(Magics):  # type: ignore[misc]
                 multivariate=args.multivariate,
                 time=args.time,
                 chunk=args.chunk,
+                id=args.id,
+                challenger=args.challenger,
             )
         if args.fail_on_alert and not report.ok:
             from IPython.display import display
@@ -315,7 +334,8 @@ class ModelbookMagics(Magics):  # type: ignore[misc]
 
     @line_magic  # type: ignore[misc]
     def modelbook(self, line: str) -> Any:
-        """%modelbook use|where|ls|show|load|alias|env|history|diff|gc|check ... (--help)"""
+        """%modelbook use|where|ls|show|load|alias|rollback|policy|env|history|feedback|diff|gc|check
+        ... (--help)"""
         args = self._parse(MODELBOOK, line)
         if args is None:
             return None
@@ -365,6 +385,16 @@ class ModelbookMagics(Magics):  # type: ignore[misc]
     def _cmd_history(self, args: argparse.Namespace) -> Any:
         return api.history(args.ref, since=args.since, limit=args.limit)
 
+    def _cmd_feedback(self, args: argparse.Namespace) -> Any:
+        labels = self._data(args.labels, "--labels")
+        return api.feedback(
+            args.model,
+            labels=labels,
+            id=args.id,
+            target=args.target,
+            min_labels=args.min_labels,
+        )
+
     def _cmd_diff(self, args: argparse.Namespace) -> Any:
         on = self._lookup(args.on, "--on variable") if args.on else None
         key = args.key[0] if args.key and len(args.key) == 1 else args.key
@@ -375,6 +405,12 @@ class ModelbookMagics(Magics):  # type: ignore[misc]
 
     def _cmd_check(self, args: argparse.Namespace) -> Any:
         return api.check()
+
+    def _cmd_rollback(self, args: argparse.Namespace) -> Any:
+        return api.rollback(args.ref, reason=args.reason)
+
+    def _cmd_policy(self, args: argparse.Namespace) -> Any:
+        return api.policy_status()
 
 
 def _described(home: Any) -> str:

@@ -79,6 +79,10 @@ class HistoryRun:
     chunk_index: int | None = None
     period_start: datetime | None = None
     period_end: datetime | None = None
+    # Late labels (mb.feedback): the run's newest feedback result; None/empty without one.
+    labelled: int | None = None
+    coverage: float | None = None  # labelled / predictions
+    realized: Mapping[str, float] = field(default_factory=dict)  # quality on labelled rows
 
     @property
     def duration_seconds(self) -> float:
@@ -145,6 +149,37 @@ class HistoryReport(Renderable):
         return dataclasses.replace(self, runs=runs)
 
     @property
+    def has_feedback(self) -> bool:
+        """Whether late labels realized the quality of some run (mb.feedback)."""
+        return any(r.coverage is not None for r in self.runs)
+
+    @property
+    def realized_names(self) -> tuple[str, ...]:
+        """Every realized metric some run has, in first-seen order (newest run first)."""
+        seen: dict[str, None] = {}
+        for run in self.runs:
+            for key in run.realized:
+                seen.setdefault(key, None)
+        return tuple(seen)
+
+    def with_realized(self) -> HistoryReport:
+        """The runs with their realized quality as metrics named ``realized <metric>`` (first),
+        so a chart draws realized quality over time beside the metrics measured at run time."""
+        import dataclasses
+
+        if not self.has_feedback:
+            return self
+        runs = tuple(
+            dataclasses.replace(
+                r, metrics={**{f"realized {k}": v for k, v in r.realized.items()}, **r.metrics}
+            )
+            if r.realized
+            else r
+            for r in self.runs
+        )
+        return dataclasses.replace(self, runs=runs)
+
+    @property
     def metric_names(self) -> tuple[str, ...]:
         """Every metric some run recorded, in first-seen order (newest run first)."""
         seen: dict[str, None] = {}
@@ -158,6 +193,10 @@ class HistoryReport(Renderable):
         import pandas as pd
 
         names = self.metric_names
+        realized = self.realized_names
+        # Late labels: the newest feedback's coverage and realized metrics, when some run has one.
+        extra = ["labelled", "coverage", *[f"realized {m}" for m in realized]]
+        extra = extra if self.has_feedback else []
         rows = [
             {
                 "run_id": r.run_id,
@@ -174,6 +213,9 @@ class HistoryReport(Renderable):
                 "period_start": r.period_start,
                 "period_end": r.period_end,
                 **{m: r.metrics.get(m) for m in names},
+                "labelled": r.labelled,
+                "coverage": r.coverage,
+                **{f"realized {m}": r.realized.get(m) for m in realized},
             }
             for r in reversed(self.runs)
         ]
@@ -194,6 +236,7 @@ class HistoryReport(Renderable):
                 "period_start",
                 "period_end",
                 *names,
+                *extra,
             ],
         )
 
@@ -268,12 +311,47 @@ def history(
     start = parse_since(since)
     reg = Registry(find_home(registry))
     resolved, every, rows, total = reg.monitor_history(parsed, since=start, limit=limit)
+    runs = _runs(rows)
+    if resolved.kind == "model" and runs:
+        runs = _with_feedback(runs, reg.latest_feedback(resolved.name))
     return HistoryReport(
         name=resolved.name,
         entry_kind=resolved.kind,
         version=None if every else resolved.version,
         since=start,
         limit=limit,
-        runs=_runs(rows),
+        runs=runs,
         total=total,
     )
+
+
+def _with_feedback(
+    runs: tuple[HistoryRun, ...], latest: Mapping[str, Mapping[str, Any]]
+) -> tuple[HistoryRun, ...]:
+    """Each run with its newest feedback result (coverage, realized quality), when it has one."""
+    import dataclasses
+
+    if not latest:
+        return runs
+    out = []
+    for run in runs:
+        found = latest.get(run.run_id)
+        if found is None:
+            out.append(run)
+            continue
+        predictions = int(found["predictions"])
+        labelled = int(found["labelled"])
+        realized = {
+            str(k): float(v)
+            for k, v in _json_objects([found["metrics"]])[0].items()
+            if isinstance(v, (int, float))
+        }
+        out.append(
+            dataclasses.replace(
+                run,
+                labelled=labelled,
+                coverage=labelled / predictions if predictions else 0.0,
+                realized=realized,
+            )
+        )
+    return tuple(out)

@@ -86,3 +86,25 @@ def test_performance_over_time(registry: Path, tmp_path: Path) -> None:
     text = _outputs(out)
     assert "timeline of model churn@1 by month of ts" in text
     assert "est. roc_auc" in text and "chunk 3: 2026-04-01 – 2026-05-01" in text
+
+
+def test_feedback_and_rollback(registry: Path, tmp_path: Path) -> None:
+    home = tmp_path / "loop-registry"
+    out = tmp_path / "feedback_and_rollback.ipynb"
+    papermill.execute_notebook(
+        str(NOTEBOOKS / "feedback_and_rollback.ipynb"),
+        str(out),
+        parameters={"registry": str(home)},
+        progress_bar=False,
+        cwd=str(tmp_path),
+    )
+    assert modelbook.resolve("churn@production", registry=home).version == 1
+    trail = modelbook.alias_history("churn", registry=home).rows
+    assert trail[-1][3:6] == (2, 1, "policy:guard-production")
+    assert len(str(trail[-1][7]).split(", ")) == 3  # the three runs whose quality alerted
+    runs = modelbook.history("churn", registry=home).runs
+    assert [r.version for r in runs] == [2, 2, 2]
+    text = _outputs(out)
+    assert "prediction log: 1,000 rows by customer_id" in text
+    assert "rollback: 3 consecutive runs of churn@2 alerted on quality" in text
+    assert "cannot roll back churn@production: no earlier version held it" in text

@@ -21,7 +21,7 @@ def test_flags_are_api_keywords() -> None:
     flags = {a.dest for a in magics.MONITOR._actions if a.option_strings and a.dest != "help"}
     assert flags == {
         "data", "target", "reference", "columns", "store", "fail_on_alert", "rules", "trust",
-        "scores", "predicted", "time", "chunk", "multivariate",
+        "scores", "predicted", "time", "chunk", "multivariate", "id", "challenger",
     }  # fmt: skip
     assert flags <= keywords
 
@@ -104,7 +104,7 @@ def test_fail_on_alert(ip: Any, trained: Any, drifted: pd.DataFrame, batch: pd.D
         (
             "churn --data batch --rules \"{'stores': 1}\"",
             "unknown setting 'stores' in monitor; allowed: store, progress, packages, drift, "
-            "multivariate, checks, columns.",
+            "multivariate, checks, columns, id_column, prediction_log_days.",
         ),
         (
             "churn --data missing.parquet",

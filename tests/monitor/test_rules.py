@@ -56,7 +56,7 @@ def test_rule_forms_and_column_overrides() -> None:
         (
             {"stores": "none"},
             "unknown setting 'stores' in monitor; allowed: store, progress, packages, drift, "
-            "multivariate, checks, columns.",
+            "multivariate, checks, columns, id_column, prediction_log_days.",
         ),
         ({"store": "all"}, "monitor.store must be one of none, profile, data; got 'all'."),
         (
@@ -127,7 +127,7 @@ def test_config_errors_name_the_file(registry: Path, tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(registry)
     assert str(info.value) == (
-        f"unknown setting 'monitr' in {registry / 'monitor.toml'}; allowed tables: monitor, alerts."
+        f"unknown setting 'monitr' in {registry / 'monitor.toml'}; allowed tables: monitor, alerts, feedback, policy."
     )
     (registry / "monitor.toml").write_text("[monitor\n")
     with pytest.raises(ConfigError, match=r"monitor\.toml is not valid TOML"):
@@ -153,7 +153,7 @@ def test_monitor_is_callable_in_any_import_order() -> None:
             [
                 "ref", "data", "target", "reference", "columns", "store", "fail_on_alert",
                 "rules", "trust", "scores", "predicted", "multivariate", "registry",
-                "time", "chunk",
+                "time", "chunk", "id", "challenger",
             ]
         )
     )  # fmt: skip

@@ -134,6 +134,9 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         model2 = LogisticRegression(max_iter=500, C=0.1).fit(batch, y)
         modelbook.register(model2, name="churn", data=batch, target=y)
         out["model_diff"] = modelbook.diff("churn@1", "churn@2")
+        out["challenger_comparison"] = modelbook.monitor(
+            "churn@1", data=features, target=y, challenger="churn@2"
+        )
         x2 = x.assign(income=x.income * 1.3, city=np.where(x.index % 4 == 0, "Berlin", x.city))
         modelbook.register(x2, name="customers")
         out["dataset_diff"] = modelbook.diff("customers@1", "customers@2")
@@ -155,6 +158,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
 KINDS = [
     "dataset_version", "model_version", "monitor_report", "history", "model_diff",
     "dataset_diff", "listing", "alias_change", "gc_report", "check_report", "monitor_estimated",
+    "challenger_comparison",
 ]  # fmt: skip
 
 

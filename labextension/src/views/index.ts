@@ -6,9 +6,12 @@
 import { h } from '../dom';
 import { asRecord, asString } from '../format';
 import { IBundle, jsonTree, View } from './common';
+import { challengerComparison } from './comparison';
 import { modelDiff, datasetDiff } from './diff';
+import { feedbackReport } from './feedback';
 import { history, monitorReport } from './monitor';
 import { aliasChange, datasetVersion, gcReport, listing, modelVersion } from './registry';
+import { policyAction, policyStatus } from './policy';
 import { monitorTimeline } from './timeline';
 
 export { badge, IBundle, MIME_TYPE } from './common';
@@ -25,7 +28,11 @@ const VIEWS: Record<string, View> = {
   monitor_timeline: monitorTimeline,
   history,
   model_diff: modelDiff,
-  dataset_diff: datasetDiff
+  dataset_diff: datasetDiff,
+  challenger_comparison: challengerComparison,
+  feedback_report: feedbackReport,
+  policy_status: policyStatus,
+  policy_action: policyAction
 };
 
 export function isBundle(value: unknown): value is IBundle {

@@ -425,6 +425,9 @@ export const history: View = d => {
     counts[status] = (counts[status] ?? 0) + 1;
   }
   const metricNames = Array.from(new Set(runs.flatMap(r => Object.keys(asRecord(r.metrics)))));
+  // Late labels (mb.feedback): coverage and realized quality of each run's newest feedback.
+  const realizedNames = Array.from(new Set(runs.flatMap(r => Object.keys(asRecord(r.realized)))));
+  const hasFeedback = runs.some(r => isNumber(r.coverage));
   const spec: IColumn<Data>[] = [
     { key: 'started_at', label: 'started', value: r => r.started_at, cell: r => fmtDate(r.started_at) },
     { key: 'version', label: 'version', value: r => r.version, numeric: true },
@@ -439,6 +442,12 @@ export const history: View = d => {
     { key: 'n_alerts', label: 'alerts', value: r => r.n_alerts, numeric: true },
     ...metricNames.map(
       (m): IColumn<Data> => ({ key: `metric:${m}`, label: m, value: r => asRecord(r.metrics)[m], cell: r => fmtNum(asRecord(r.metrics)[m]), numeric: true })
+    ),
+    ...(hasFeedback
+      ? [{ key: 'coverage', label: 'coverage', value: (r: Data) => r.coverage, cell: (r: Data) => (isNumber(r.coverage) ? `${fmtPct(r.coverage, 1)} (${fmtInt(r.labelled)})` : ''), numeric: true } as IColumn<Data>]
+      : []),
+    ...realizedNames.map(
+      (m): IColumn<Data> => ({ key: `realized:${m}`, label: `realized ${m}`, value: r => asRecord(r.realized)[m], cell: r => fmtNum(asRecord(r.realized)[m]), numeric: true })
     )
   ];
   return h(
@@ -450,7 +459,7 @@ export const history: View = d => {
       ...Object.entries(counts).map(([status, n]) => h('span', null, badge(status), ` ${n}`))
     ),
     runs.length ? statusStrip(runs) : null,
-    runs.length > 1 ? trends(runs, metricNames) : null,
+    runs.length > 1 ? trends(runs, metricNames, realizedNames) : null,
     dataTable<Data>({
       columns: spec,
       rows: runs,
@@ -477,7 +486,7 @@ function runPeriod(r: Data): string {
 }
 
 /** Drift share and every metric over time, one small chart each. */
-function trends(runs: Data[], metricNames: string[]): HTMLElement {
+function trends(runs: Data[], metricNames: string[], realizedNames: string[] = []): HTMLElement {
   const points = (value: (r: Data) => unknown): ITrendPoint[] =>
     runs.map(r => ({
       time: Date.parse(asString(r.started_at)),
@@ -491,7 +500,8 @@ function trends(runs: Data[], metricNames: string[]): HTMLElement {
       'div',
       { class: 'mb-trends' },
       trendChart('drifted share of columns', points(r => r.drift_share), v => fmtPct(v, 0)),
-      ...metricNames.map(m => trendChart(m, points(r => asRecord(r.metrics)[m])))
+      ...metricNames.map(m => trendChart(m, points(r => asRecord(r.metrics)[m]))),
+      ...realizedNames.map(m => trendChart(`realized ${m} (late labels)`, points(r => asRecord(r.realized)[m])))
     )
   );
 }

@@ -20,6 +20,7 @@ from modelbook.monitoring.rules import MonitorRules
 if TYPE_CHECKING:
     from modelbook.capture.datasets import TableSource
     from modelbook.monitoring.predictions import Predictions
+    from modelbook.monitoring.predlog import LogInputs
     from modelbook.registry import Registry, Resolved
     from modelbook.stats.drift import ColumnDrift, DatasetDrift
     from modelbook.stats.profile import TableProfile
@@ -82,6 +83,8 @@ class RunContext:
     # A model served elsewhere: its outputs are these batch columns (monitoring/served.py).
     scores_columns: tuple[str, ...] = ()  # binary P(positive), or probabilities per class
     predicted_column: str | None = None
+    # The prediction log's ids (and times), read and checked before anything runs (predlog.py).
+    log: LogInputs | None = None
 
     @property
     def served_columns(self) -> tuple[str, ...]:

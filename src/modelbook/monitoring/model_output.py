@@ -18,11 +18,12 @@ if TYPE_CHECKING:
 __all__ = ["checks", "run_model"]
 
 
-def run_model(ctx: RunContext) -> ModelRun:
+def run_model(ctx: RunContext, *, proba: bool = False) -> ModelRun:
     """Load the model version and predict the batch (chunk by chunk for a file).
 
     Raises what loading raises (e.g. an untrusted artifact without ``trust=True``): nothing has
     been stored yet. A failing ``predict`` is returned as :attr:`ModelRun.failure`.
+    ``proba``: keep a multiclass model's probabilities anyway (a challenger comparison).
     """
     from modelbook import catalog
     from modelbook.monitoring.context import ModelRun
@@ -50,8 +51,12 @@ def run_model(ctx: RunContext) -> ModelRun:
             path=ctx.source.path,
             file_kind=ctx.source.kind,
             columns=inputs,
-            # Multiclass probabilities for quality (labels) and for estimated performance.
-            proba=ctx.has_labels or bool(ctx.model_row and ctx.model_row.get("estimator")),
+            # Multiclass probabilities for quality (labels), estimated performance and the
+            # prediction log's score (max probability and its class).
+            proba=proba
+            or ctx.has_labels
+            or ctx.log is not None
+            or bool(ctx.model_row and ctx.model_row.get("estimator")),
         )
     except Exception as exc:  # the model is user code: any failure is a finding
         return ModelRun(model, task, tuple(inputs), None, f"predict() failed: {describe(exc)}")

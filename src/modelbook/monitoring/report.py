@@ -111,6 +111,8 @@ class MonitorReport(Renderable):
     chunk_index: int | None = None
     period_start: datetime | None = None
     period_end: datetime | None = None
+    # The run's prediction log (monitoring/predlog.py; with id=): {"rows", "id_column", "blob"}.
+    prediction_log: Mapping[str, Any] | None = None
     kind = "monitor_report"
 
     @property
@@ -256,6 +258,7 @@ class MonitorReport(Renderable):
             chunk_index=data.get("chunk_index"),
             period_start=_when(data.get("period_start")),
             period_end=_when(data.get("period_end")),
+            prediction_log=dict(data["prediction_log"]) if data.get("prediction_log") else None,
         )
 
     @classmethod

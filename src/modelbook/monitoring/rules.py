@@ -117,7 +117,10 @@ COLUMN_CHECKS = (
     "drift.column",
 )
 
-_MONITOR_KEYS = ("store", "progress", "packages", "drift", "multivariate", "checks", "columns")
+_MONITOR_KEYS = (
+    "store", "progress", "packages", "drift", "multivariate", "checks", "columns",
+    "id_column", "prediction_log_days",
+)  # fmt: skip
 
 
 def _leaf(value: object, where: str, default: Rule) -> Rule:
@@ -187,6 +190,10 @@ class MonitorRules:
     multivariate: MultivariateRules = field(default_factory=MultivariateRules)
     checks: Mapping[str, Rule] = field(default_factory=lambda: dict(DEFAULT_CHECKS))
     columns: Mapping[str, Mapping[str, Rule]] = field(default_factory=dict)
+    # The prediction log (monitoring/predlog.py): the batch's id column (None: no log), and how
+    # many days `gc` keeps a log (None: forever).
+    id_column: str | None = None
+    prediction_log_days: float | None = None
 
     def rule(self, check: str, column: str | None = None) -> Rule:
         """The rule of ``check``, with the column's override when one is set."""
@@ -239,7 +246,22 @@ class MonitorRules:
             str(name): _flatten(table, f"{where}.columns.{name}", COLUMN_CHECKS, checks)
             for name, table in raw_columns.items()
         }
+        id_column = config.get("id_column")
+        if id_column is not None and (not isinstance(id_column, str) or not id_column):
+            raise ConfigError(f"{where}.id_column must be a column name; got {id_column!r}.")
+        days = config.get("prediction_log_days")
+        if days is not None and (
+            isinstance(days, bool)
+            or not isinstance(days, int | float)
+            or math.isnan(days)
+            or days <= 0
+        ):
+            raise ConfigError(
+                f"{where}.prediction_log_days must be a number of days > 0; got {days!r}."
+            )
         return cls(
+            id_column=id_column,
+            prediction_log_days=None if days is None else float(days),
             store=str(store),
             progress=str(progress),
             packages=tuple(p.lower().replace("_", "-") for p in packages),

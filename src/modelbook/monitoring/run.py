@@ -34,6 +34,7 @@ from modelbook.monitoring import (
     estimation,
     model_output,
     prediction_drift,
+    predlog,
     quality,
     schema,
     served,
@@ -56,6 +57,7 @@ from modelbook.results import to_jsonable
 
 if TYPE_CHECKING:
     from modelbook.capture.datasets import TableSource
+    from modelbook.monitoring.challenger import ChallengerComparison
     from modelbook.monitoring.inputs import Stored
     from modelbook.monitoring.rules import MonitorRules
 
@@ -139,11 +141,15 @@ def monitor(
     scores: str | Sequence[str] | None = None,
     predicted: str | None = None,
     multivariate: str | None = None,
+    id: str | None = None,
+    time: str | None = None,
+    challenger: str | None = None,
     registry: PathLike | None = None,
-) -> MonitorReport:
+) -> MonitorReport | ChallengerComparison:
     """Check a batch against a model version (or dataset version) and store the run.
 
-    See :func:`modelbook.api.monitor` for the arguments.
+    See :func:`modelbook.api.monitor` for the arguments. With ``challenger``, the batch is
+    scored by both versions after the data checks (:mod:`~modelbook.monitoring.challenger`).
     """
     from modelbook.capture.datasets import to_arrow
 
@@ -156,11 +162,18 @@ def monitor(
         converting = pool.submit(to_arrow, data, what="data")
         try:
             stored = read_stored(reg, ref, reference)
+            rival = _challenger(reg, challenger, stored, scores, predicted)
         except BaseException:
             converting.cancel()
             raise
         source = converting.result()
     is_model = stored.model_row is not None
+    id_column = id if id is not None else settings.id_column
+    if time is not None and id_column is None:
+        raise DataError(
+            f"time={time!r} without chunk= is kept in the prediction log and needs id=: "
+            "the batch's id column (or pass chunk= to monitor over time)."
+        )
     progress = _Progress(_show_progress(settings.progress, source), total=5 if is_model else 3)
     try:
         ctx = _context(
@@ -174,25 +187,58 @@ def monitor(
             trust=trust,
             scores=served.column_names(scores, "scores"),
             predicted=served.column_names(predicted, "predicted")[0] if predicted else None,
+            log=(id_column, time),  # the ids read and checked: nothing written
         )
         progress.step("profiled batch")
         found: list[CheckResult] = []
         for family in DATA_CHECKS:
             found += family(ctx)
         progress.step("checked the data")
+        if rival is not None:  # champion and challenger: two runs and their comparison
+            from modelbook.monitoring.challenger import compare_runs
+
+            pair = compare_runs(ctx, found, rival, started=started, mode=mode, progress=progress)
+            progress.step("stored")
+            if fail_on_alert:
+                pair.raise_for_alerts()
+            return pair
+        logging = None  # the prediction log being written (predlog.start)
         if is_model:
             ctx = dataclasses.replace(ctx, model=model_output.run_model(ctx))
             progress.step("predicted" if ctx.model and ctx.model.predictions else "no predictions")
+            logging = predlog.start(ctx) if mode != "none" else None  # written while checks run
             for family in MODEL_CHECKS:
                 found += family(ctx)
             progress.step("checked the model")
-        report = _report(ctx, found, started, mode)
+        report = _report(ctx, found, started, mode, logging=logging)
         progress.step("stored")
     finally:
         progress.close()
     if fail_on_alert:
         report.raise_for_alerts()
     return report
+
+
+def _challenger(
+    reg: Registry,
+    challenger: str | None,
+    stored: Stored,
+    scores: object,
+    predicted: object,
+) -> Stored | None:
+    """The challenger version to compare with (None: none), checked before anything runs."""
+    if challenger is None:
+        return None
+    if scores is not None or predicted is not None:
+        from modelbook.errors import ConfigError
+
+        raise ConfigError(
+            "challenger= scores the batch with both versions' predict; it does not combine "
+            "with scores=/predicted= (a model served elsewhere)."
+        )
+    from modelbook.monitoring.challenger import read_challenger
+
+    return read_challenger(reg, challenger, stored)
 
 
 def _context(
@@ -207,8 +253,12 @@ def _context(
     trust: bool,
     scores: tuple[str, ...] = (),
     predicted: str | None = None,
+    log: tuple[str | None, str | None] = (None, None),
 ) -> RunContext:
-    """Where the labels are, which columns are expected, and the batch profiled once."""
+    """Where the labels are, which columns are expected, and the batch profiled once.
+
+    ``log``: the prediction log's (id column, time column), read and checked before profiling.
+    """
     base = unprofiled_context(
         reg,
         stored,
@@ -221,7 +271,15 @@ def _context(
         scores=scores,
         predicted=predicted,
     )
-    return profiled(base)
+    id_column, time_column = log
+    if id_column is None:
+        return profiled(base)
+    base = predlog.for_timeline(base, id_column, time_column)  # names checked, ids not yet read
+    # The ids are read and checked (a hash pass) while the batch is profiled: both release the GIL.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        reading = pool.submit(predlog.chunk_inputs, base.source, id_column, time_column)
+        ctx = profiled(base)
+        return dataclasses.replace(ctx, log=reading.result())
 
 
 def unprofiled_context(
@@ -298,6 +356,9 @@ def profiled(ctx: RunContext) -> RunContext:
     if source.table is not None and kept is not None:
         keep = [n for n in ctx.batch_names if n in kept or n not in ref_profile.names]
         data = source.table.select([n for n in keep if n in source.table.column_names])
+    if source.table is not None and ctx.log is not None:  # ids and times: logged, not profiled
+        skip = {ctx.log.id_column, ctx.log.time_column} - set(ctx.expected)
+        data = data.drop_columns([n for n in data.column_names if n in skip])
     batch = profile_table(data, reference=ref_profile)
     labels = ctx.labels
     if labels is not None and source.table is None and len(labels) != batch.rows:
@@ -335,25 +396,54 @@ def _labels(
     return source, None, labels
 
 
-def _report(ctx: RunContext, found: list[CheckResult], started: Any, mode: str) -> MonitorReport:
-    """The report of the run; stored (run, checks, and the batch with store='data')."""
+def _report(
+    ctx: RunContext, found: list[CheckResult], started: Any, mode: str, *, logging: Any = None
+) -> MonitorReport:
+    """The report of the run; stored (run, checks, and the batch with store='data').
+
+    ``logging``: the prediction log being written (:func:`predlog.start`), if started.
+    """
     from modelbook.capture.context import run_context
     from modelbook.capture.environment import current_user
 
     context = run_context()
+    # Staged before anything is stored: a log that cannot be built leaves the registry as it was.
+    if logging is not None:
+        log = logging.result()
+    else:
+        log = predlog.log_of_run(ctx) if mode != "none" else None
     batch_dataset: str | None = None
     if mode == "data":
         batch_dataset = _store_batch(ctx.registry, ctx.target, ctx.source)
     run_id = str(uuid.uuid4()) if mode != "none" else None
+    extra: dict[str, Any] = {"prediction_log": log.summary()} if log is not None else {}
     report = build_report(
-        ctx, found, started, mode, run_id=run_id, context=context, batch_dataset=batch_dataset
+        ctx,
+        found,
+        started,
+        mode,
+        run_id=run_id,
+        context=context,
+        batch_dataset=batch_dataset,
+        **extra,
     )
     if run_id is not None:
-        _store_run(ctx.registry, report, context.parameters, current_user())
+        log_row = None
+        if log is not None:
+            log_row = log.row(run_id, ctx.target.name, ctx.target.version, report.finished_at)
+        _store_run(ctx.registry, report, context.parameters, current_user(), log=log_row)
         from modelbook.alerts import deliver
 
         deliver(report, registry=ctx.registry.home)  # after storing: a failing sink loses nothing
+        if ctx.target.kind == "model":  # rollback/retraining policies judge the stored run
+            _evaluate_policies(ctx.registry, model=ctx.target.name, trigger="monitor")
     return report
+
+
+def _evaluate_policies(reg: Registry, *, model: str, trigger: str) -> None:
+    from modelbook.policies import evaluate
+
+    evaluate(reg, model=model, trigger=trigger)
 
 
 def build_report(
@@ -412,10 +502,15 @@ def _clean(value: float | None) -> float | None:
 
 
 def _store_run(
-    reg: Registry, report: MonitorReport, parameters: Mapping[str, Any], user: str
+    reg: Registry,
+    report: MonitorReport,
+    parameters: Mapping[str, Any],
+    user: str,
+    *,
+    log: Mapping[str, Any] | None = None,
 ) -> None:
-    """The run and its checks, in one registry transaction."""
-    reg.add_monitor_run(*run_rows(report, parameters, user))
+    """The run, its checks and its prediction log row (blob installed), in one transaction."""
+    reg.add_monitor_run(*run_rows(report, parameters, user), log=log)
 
 
 def run_rows(

@@ -443,9 +443,13 @@ def monitor_timeline(
     trust: bool = False,
     scores: str | Sequence[str] | None = None,
     predicted: str | None = None,
+    id: str | None = None,
     registry: PathLike | None = None,
 ) -> MonitorTimeline:
-    """Monitor ``data`` chunk by chunk (see :func:`modelbook.api.monitor`, ``time=``/``chunk=``)."""
+    """Monitor ``data`` chunk by chunk (see :func:`modelbook.api.monitor`, ``time=``/``chunk=``).
+
+    With ``id=`` each chunk's run keeps its own prediction log (ids unique within a chunk).
+    """
     from modelbook.capture.context import run_context
     from modelbook.capture.datasets import to_arrow
     from modelbook.capture.environment import current_user
@@ -483,6 +487,12 @@ def monitor_timeline(
         base = dataclasses.replace(
             base, batch_names=tuple(n for n in base.batch_names if n != time)
         )
+    id_column = id if id is not None else settings.id_column
+    if id_column is not None:  # each chunk's run keeps its prediction log (predlog.py)
+        from modelbook.monitoring.predlog import for_timeline
+
+        base = for_timeline(base, id_column)
+    logs: list[dict[str, Any]] = []
     is_model = stored.model_row is not None
     cut = (
         _memory_cut(base, time, chunking, is_model)
@@ -501,7 +511,9 @@ def monitor_timeline(
                     engine._show_progress(settings.progress, source), total=1
                 )
             reports.append(
-                _chunk_report(base, piece, mode, context, timeline_id, store_runs, is_model, time)
+                _chunk_report(
+                    base, piece, mode, context, timeline_id, store_runs, is_model, time, logs
+                )
             )
             if progress._bar is not None:
                 progress._bar.total = len(reports) + 1
@@ -520,10 +532,14 @@ def monitor_timeline(
         reports = [dataclasses.replace(r, batch_dataset=batch_dataset) for r in reports]
     if store_runs:
         user = current_user()
-        reg.add_monitor_runs([engine.run_rows(r, context.parameters, user) for r in reports])
+        reg.add_monitor_runs(
+            [engine.run_rows(r, context.parameters, user) for r in reports], logs=logs
+        )
         from modelbook.alerts import deliver
 
         deliver(reports[-1], registry=reg.home)  # the newest chunk: the state now
+        if stored.target.kind == "model":  # policies judge the chunks, oldest first
+            engine._evaluate_policies(reg, model=stored.target.name, trigger="monitor")
     timeline = MonitorTimeline(
         target=str(stored.target),
         target_kind=stored.target.kind,
@@ -552,8 +568,12 @@ def _chunk_report(
     store_runs: bool,
     is_model: bool,
     time: str | None,
+    logs: list[dict[str, Any]] | None = None,
 ) -> MonitorReport:
-    """One chunk through every check family, as a single run would go (nothing stored)."""
+    """One chunk through every check family, as a single run would go (nothing stored).
+
+    With a prediction log (``base.log``), the chunk's log is staged and its row added to ``logs``.
+    """
     from modelbook.capture.datasets import TableSource
     from modelbook.monitoring import run as engine
     from modelbook.monitoring.context import Findings
@@ -561,12 +581,20 @@ def _chunk_report(
 
     started = now()
     table = piece.table
+    log_inputs = None
+    if base.log is not None and store_runs:
+        from modelbook.monitoring.predlog import chunk_inputs
+
+        whole = TableSource(table=table, path=None, kind="arrow", label=base.source.label)
+        log_inputs = chunk_inputs(whole, base.log.id_column, time)
     if time is not None and time not in base.expected and time in table.column_names:
         table = table.drop_columns([time])  # what cuts the batch, not an input of the model
     source = TableSource(table=table, path=None, kind="arrow", label=base.source.label)
     ctx = dataclasses.replace(
         base, source=source, labels=piece.labels, findings=Findings(), model=None
     )
+    if log_inputs is not None:
+        ctx = dataclasses.replace(ctx, log=log_inputs)
     ctx = engine.profiled(ctx)
     found: list[CheckResult] = []
     for family in engine.DATA_CHECKS:
@@ -575,7 +603,11 @@ def _chunk_report(
         ctx = dataclasses.replace(ctx, model=piece.model(ctx))
         for family in engine.MODEL_CHECKS:
             found += family(ctx)
-    return engine.build_report(
+    from modelbook.monitoring.predlog import log_of_run
+
+    log = log_of_run(ctx) if log_inputs is not None else None
+    extra: dict[str, Any] = {"prediction_log": log.summary()} if log is not None else {}
+    report = engine.build_report(
         ctx,
         found,
         started,
@@ -587,7 +619,12 @@ def _chunk_report(
         chunk_index=piece.index,
         period_start=piece.start,
         period_end=piece.end,
+        **extra,
     )
+    if log is not None and logs is not None and report.run_id is not None:
+        target = ctx.target
+        logs.append(log.row(report.run_id, target.name, target.version, report.finished_at))
+    return report
 
 
 # --------------------------------------------------------------------------- in memory
@@ -886,7 +923,9 @@ class _FileModel:
                 first.model,
                 table=ctx.source.table,
                 columns=list(first.inputs),
-                proba=ctx.has_labels or bool(ctx.model_row and ctx.model_row.get("estimator")),
+                proba=ctx.has_labels
+                or ctx.log is not None
+                or bool(ctx.model_row and ctx.model_row.get("estimator")),
             )
         except Exception as exc:  # the model is user code: any failure is a finding
             return dataclasses.replace(

@@ -229,6 +229,14 @@ def _references(con: Any, readable: set[str], out: dict[str, Any]) -> None:
             if out.get("schema", 0) >= 3
             else ""
         )
+        if out.get("schema", 0) >= 4:  # issue 12: a run's prediction log
+            fitted += (
+                "UNION ALL SELECT 'model', model, model_version, blob, 'prediction log' "
+                "FROM prediction_logs "
+                "UNION ALL SELECT 'label set', model, "
+                "CAST(row_number() OVER (PARTITION BY model ORDER BY received_at) AS INTEGER), "
+                "blob, 'label set' FROM label_sets "
+            )
         out["versions"] = q(
             "SELECT 'model', name, version, blob, 'artifact' FROM model_versions "
             "UNION ALL SELECT 'dataset', name, version, blob, 'artifact' FROM dataset_versions "
@@ -474,6 +482,18 @@ def check_registry(reg: Registry) -> dict[str, Any]:
             "copy with those bytes is right); without one this version cannot be loaded (its "
             f"metadata stays): register the {kind} again as a new version."
         )
+        if role == "prediction log artifact":
+            restore = (
+                f"restore {rel} from a backup; without one, that run's prediction log is lost "
+                "(labels cannot be joined to it): its row can be removed with a retention, "
+                "prediction_log_days, and `modelbook gc`."
+            )
+        if role == "label set artifact":
+            restore = (
+                f"restore {rel} from a backup; without one, remove its row ({_SQL_HINT}DELETE "
+                f"FROM label_sets WHERE blob = '{blob}';) and send those labels again with "
+                "mb.feedback: realized quality is recomputed from the label sets that remain."
+            )
         if blob in corrupt:
             problems.append(
                 _problem(

@@ -175,7 +175,74 @@ ALTER TABLE monitor_runs ADD COLUMN period_end TIMESTAMP;
 ALTER TABLE dataset_versions ADD COLUMN multivariate VARCHAR;    -- JSON: PCA reference statistics
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+# Issue 12: the prediction log (one Parquet blob per run), late labels and what they realized,
+# champion/challenger runs of one batch, the reason and trigger of an alias move, policy actions.
+_V4 = """
+CREATE TABLE prediction_logs (
+    run_id VARCHAR PRIMARY KEY,         -- the monitor run whose rows these are
+    model VARCHAR NOT NULL,
+    model_version INTEGER NOT NULL,
+    blob VARCHAR NOT NULL,              -- sha256 of the Parquet (zstd) log in objects/
+    n_rows BIGINT NOT NULL,
+    id_column VARCHAR NOT NULL,
+    time_column VARCHAR,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX prediction_logs_model ON prediction_logs (model, created_at);
+
+CREATE TABLE label_sets (
+    model VARCHAR NOT NULL,             -- labels belong to the entity: one set per model name
+    fingerprint VARCHAR NOT NULL,       -- content of the labels file: the same file twice is a no-op
+    blob VARCHAR NOT NULL,              -- sha256 of the Parquet of the MATCHED labels (id, label)
+    n_rows BIGINT NOT NULL,
+    target VARCHAR NOT NULL,
+    received_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (model, fingerprint)
+);
+
+CREATE TABLE feedback_results (
+    id VARCHAR PRIMARY KEY,             -- uuid
+    run_id VARCHAR NOT NULL,            -- the original run (never rewritten)
+    labels_state VARCHAR NOT NULL,      -- fingerprint of all label sets applied: idempotence key
+    predictions BIGINT NOT NULL,
+    labelled BIGINT NOT NULL,
+    metrics VARCHAR NOT NULL,           -- JSON: realized quality on the labelled rows
+    report VARCHAR NOT NULL,            -- JSON: counts, conflicts, checks (source = 'feedback')
+    status VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX feedback_results_run ON feedback_results (run_id, created_at);
+
+ALTER TABLE monitor_runs ADD COLUMN batch_id VARCHAR;     -- shared by a champion and challenger
+ALTER TABLE monitor_runs ADD COLUMN role VARCHAR;         -- 'champion' | 'challenger' | NULL
+CREATE TABLE comparisons (
+    batch_id VARCHAR PRIMARY KEY,
+    champion_run VARCHAR NOT NULL,
+    challenger_run VARCHAR NOT NULL,
+    comparison VARCHAR NOT NULL,        -- JSON: disagreement, Δscore, quality with n, McNemar
+    verdict VARCHAR NOT NULL,           -- 'better' | 'worse' | 'inconclusive'
+    updated_at TIMESTAMP NOT NULL
+);
+
+ALTER TABLE alias_events ADD COLUMN reason VARCHAR;
+ALTER TABLE alias_events ADD COLUMN trigger_runs VARCHAR;  -- JSON list of run ids
+
+CREATE SEQUENCE policy_event_ids;
+CREATE TABLE policy_events (
+    id BIGINT PRIMARY KEY DEFAULT nextval('policy_event_ids'),
+    policy VARCHAR NOT NULL,
+    alias VARCHAR NOT NULL,             -- name@alias
+    action VARCHAR NOT NULL,            -- 'rollback' | 'command' | 'notebook'
+    status VARCHAR NOT NULL,            -- 'done' | 'failed' | 'dry_run' | 'refused'
+    reason VARCHAR NOT NULL,
+    trigger_runs VARCHAR NOT NULL,      -- JSON list of run ids
+    exit_code INTEGER,
+    output VARCHAR,                     -- output path / message
+    created_at TIMESTAMP NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

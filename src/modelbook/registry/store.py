@@ -12,7 +12,7 @@ import contextlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -483,7 +483,15 @@ class Registry:
     # -- aliases ----------------------------------------------------------------------------------
 
     def _set_alias(
-        self, con: Any, name: str, alias: str, version: int | None, by: str
+        self,
+        con: Any,
+        name: str,
+        alias: str,
+        version: int | None,
+        by: str,
+        *,
+        reason: str | None = None,
+        trigger_runs: Sequence[str] | None = None,
     ) -> int | None:
         rows = con.execute(
             "SELECT version FROM aliases WHERE name = ? AND alias = ?", [name, alias]
@@ -496,10 +504,11 @@ class Registry:
             con.execute(
                 "INSERT INTO aliases VALUES (?, ?, ?, ?, ?)", [name, alias, version, now(), by]
             )
+        runs = json.dumps(list(trigger_runs)) if trigger_runs is not None else None
         con.execute(
-            "INSERT INTO alias_events (name, alias, from_version, to_version, changed_at, changed_by) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [name, alias, previous, version, now(), by],
+            "INSERT INTO alias_events (name, alias, from_version, to_version, changed_at, "
+            "changed_by, reason, trigger_runs) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [name, alias, previous, version, now(), by, reason, runs],
         )
         return previous
 
@@ -592,29 +601,57 @@ class Registry:
 
     # -- garbage collection ---------------------------------------------------------------------
 
-    def collect_garbage(self, *, grace_seconds: float) -> tuple[int, int]:
-        """Remove unreferenced blobs under the write lock, so no registration commits midway."""
+    def collect_garbage(
+        self, *, grace_seconds: float, log_days: float | None = None
+    ) -> tuple[int, int]:
+        """Remove unreferenced blobs under the write lock, so no registration commits midway.
+
+        ``log_days``: prediction logs older than that many days are removed first (their rows,
+        in this transaction); their blobs are then unreferenced and go with the grace period.
+        """
         with self.write() as con:
+            logged = ""
+            if current_version(con) >= 4:
+                if log_days is not None:
+                    self._expire_prediction_logs(con, log_days)
+                logged = " UNION SELECT blob FROM prediction_logs UNION SELECT blob FROM label_sets"
             rows = con.execute(
                 "SELECT blob FROM model_versions UNION SELECT blob FROM dataset_versions "
                 "UNION SELECT estimator FROM model_versions WHERE estimator IS NOT NULL "
-                "UNION SELECT loss_model FROM model_versions WHERE loss_model IS NOT NULL"
+                "UNION SELECT loss_model FROM model_versions WHERE loss_model IS NOT NULL" + logged
             ).fetchall()
             referenced = {str(r[0]) for r in rows}
             return self.objects.collect(referenced, grace_seconds=grace_seconds)
 
     # -- monitor runs ---------------------------------------------------------------------------
 
-    def add_monitor_run(self, run: Mapping[str, Any], checks: Sequence[Mapping[str, Any]]) -> None:
-        self.add_monitor_runs([(run, checks)])
+    def add_monitor_run(
+        self,
+        run: Mapping[str, Any],
+        checks: Sequence[Mapping[str, Any]],
+        *,
+        log: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.add_monitor_runs([(run, checks)], logs=[log] if log is not None else [])
 
     def add_monitor_runs(
-        self, runs: Sequence[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]]
+        self,
+        runs: Sequence[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]],
+        *,
+        logs: Sequence[Mapping[str, Any]] = (),
     ) -> None:
-        """Runs and their checks (a timeline's chunks) in one transaction: all or none."""
+        """Runs and their checks (a timeline's chunks) in one transaction: all or none.
+
+        ``logs``: ``prediction_logs`` rows of these runs; their staged blobs are installed in
+        the same transaction (see ``ObjectStore``), and dropped if it fails.
+        """
         if not runs:
             return
-        with self.write() as con:
+        with contextlib.ExitStack() as stack:
+            for log in logs:
+                stack.enter_context(self._staged(str(log["blob"])))
+            con = stack.enter_context(self.write())
+            self._insert_prediction_logs(con, logs)
             columns = list(runs[0][0])
             con.executemany(
                 f"INSERT INTO monitor_runs ({', '.join(columns)}) "
@@ -810,6 +847,370 @@ class Registry:
                 "INSERT OR REPLACE INTO reference_predictions VALUES (?, ?, ?, ?, ?)",
                 [model.name, model.version, dataset.name, dataset.version, json.dumps(profile)],
             )
+
+    # -- prediction log (issue 12) ---------------------------------------------------------------
+
+    def _insert_prediction_logs(self, con: Any, logs: Sequence[Mapping[str, Any]]) -> None:
+        """Install the logs' staged blobs and insert their rows (inside the caller's write)."""
+        if not logs:
+            return
+        for log in logs:
+            self.objects.install(str(log["blob"]))
+        names = list(logs[0])
+        con.executemany(
+            f"INSERT INTO prediction_logs ({', '.join(names)}) "
+            f"VALUES ({', '.join('?' for _ in names)})",
+            [[log[n] for n in names] for log in logs],
+        )
+
+    @staticmethod
+    def _expire_prediction_logs(con: Any, days: float) -> int:
+        """Delete the rows of prediction logs older than ``days`` (the blobs go with gc)."""
+        cutoff = now() - timedelta(days=days)
+        found = con.execute(
+            "DELETE FROM prediction_logs WHERE created_at < ? RETURNING run_id", [cutoff]
+        ).fetchall()
+        return len(found)
+
+    def prediction_logs(self, model: str) -> list[dict[str, Any]]:
+        """The ``prediction_logs`` rows of a model name, every version, oldest first."""
+        with self.read() as con:
+            if con is None or current_version(con) < 4:
+                return []
+            return _rows(
+                con,
+                "SELECT * FROM prediction_logs WHERE model = ? ORDER BY created_at, run_id",
+                [model],
+            )
+
+    # -- late labels (issue 12) -------------------------------------------------------------------
+
+    def feedback_inputs(self, model: str) -> dict[str, Any]:
+        """What a feedback reads, on one read-only connection (schema 4).
+
+        ``label_sets``: the model's stored label sets, oldest first (the later wins);
+        ``latest``: run id → the ``labels_state`` of its newest feedback result;
+        ``runs``: run id → (target_version, started_at, batch_id) of the model's runs;
+        ``versions``: version → its model_versions row.
+        """
+        with self.read() as con:
+            if con is None or current_version(con) < 4:
+                return {"label_sets": [], "latest": {}, "runs": {}, "versions": {}}
+            sets = _rows(
+                con,
+                "SELECT * FROM label_sets WHERE model = ? ORDER BY received_at, fingerprint",
+                [model],
+            )
+            latest = {
+                str(r[0]): str(r[1])
+                for r in con.execute(
+                    """SELECT f.run_id, f.labels_state FROM feedback_results f
+                       JOIN monitor_runs m ON m.id = f.run_id WHERE m.target = ?
+                       QUALIFY row_number() OVER (
+                           PARTITION BY f.run_id ORDER BY f.created_at DESC, f.id) = 1""",
+                    [model],
+                ).fetchall()
+            }
+            runs = {
+                str(r[0]): (int(r[1]), r[2], r[3])
+                for r in con.execute(
+                    "SELECT id, target_version, started_at, batch_id FROM monitor_runs "
+                    "WHERE target = ?",
+                    [model],
+                ).fetchall()
+            }
+            versions = {
+                int(r["version"]): r
+                for r in _rows(con, "SELECT * FROM model_versions WHERE name = ?", [model])
+            }
+        return {"label_sets": sets, "latest": latest, "runs": runs, "versions": versions}
+
+    def add_feedback(
+        self, label_set: Mapping[str, Any] | None, results: Sequence[Mapping[str, Any]]
+    ) -> bool:
+        """A label set (its staged blob installed) and the feedback results, in one transaction.
+
+        Returns False, writing nothing, when the same label set was stored meanwhile by another
+        process (the same file sent twice): the key (model, fingerprint) makes it idempotent.
+        """
+        blob = label_set["blob"] if label_set is not None else None
+        with contextlib.ExitStack() as stack:
+            if blob is not None:
+                stack.enter_context(self._staged(blob))
+            con = stack.enter_context(self.write())
+            if label_set is not None:
+                found = con.execute(
+                    "SELECT 1 FROM label_sets WHERE model = ? AND fingerprint = ?",
+                    [label_set["model"], label_set["fingerprint"]],
+                ).fetchall()
+                if found:
+                    return False
+                self.objects.install(str(blob))
+                columns = list(label_set)
+                con.execute(
+                    f"INSERT INTO label_sets ({', '.join(columns)}) "
+                    f"VALUES ({', '.join('?' for _ in columns)})",
+                    [label_set[c] for c in columns],
+                )
+            if results:
+                names = list(results[0])
+                con.executemany(
+                    f"INSERT INTO feedback_results ({', '.join(names)}) "
+                    f"VALUES ({', '.join('?' for _ in names)})",
+                    [[r[n] for n in names] for r in results],
+                )
+        return True
+
+    def latest_feedback(self, model: str) -> dict[str, dict[str, Any]]:
+        """Run id → its newest feedback result row (history's coverage and realized quality)."""
+        with self.read() as con:
+            if con is None or current_version(con) < 4:
+                return {}
+            rows = _rows(
+                con,
+                """SELECT f.* FROM feedback_results f JOIN monitor_runs m ON m.id = f.run_id
+                   WHERE m.target = ?
+                   QUALIFY row_number() OVER (
+                       PARTITION BY f.run_id ORDER BY f.created_at DESC, f.id) = 1""",
+                [model],
+            )
+        return {str(r["run_id"]): r for r in rows}
+
+    # -- policies (issue 12) ----------------------------------------------------------------------
+
+    def policy_observations(
+        self, name: str, alias: str, *, policy: str
+    ) -> tuple[int | None, datetime | None, list[dict[str, Any]], list[dict[str, Any]]]:
+        """What a policy judges, on one connection: the alias's holder, when it took the alias,
+        the holder's runs since then (and since the policy's last action), oldest first, each
+        with its checks and its latest feedback report, and the policy's past events.
+
+        Returns (holder version or None, moved_at, runs, events newest first).
+        """
+        with self.read() as con:
+            if con is None:
+                return None, None, [], []
+            held = con.execute(
+                "SELECT version FROM aliases WHERE name = ? AND alias = ?", [name, alias]
+            ).fetchall()
+            events = _rows(
+                con,
+                "SELECT * FROM policy_events WHERE policy = ? ORDER BY created_at DESC, id DESC",
+                [policy],
+            )
+            if not held:
+                return None, None, [], events
+            version = int(held[0][0])
+            moved = con.execute(
+                "SELECT max(changed_at) FROM alias_events WHERE name = ? AND alias = ?",
+                [name, alias],
+            ).fetchall()[0][0]
+            since = moved
+            if events and (since is None or events[0]["created_at"] > since):
+                since = events[0]["created_at"]
+            params: list[Any] = [name, version]
+            clause = ""
+            if since is not None:
+                clause = "AND started_at >= ?"
+                params.append(since)
+            runs = _rows(
+                con,
+                f"""SELECT id, status, role, started_at FROM monitor_runs
+                    WHERE target = ? AND target_version = ? {clause}
+                    ORDER BY started_at, chunk_index NULLS FIRST, id""",
+                params,
+            )
+            if runs:
+                ids = [r["id"] for r in runs]
+                marks = ", ".join("?" for _ in ids)
+                checks: dict[str, list[tuple[str, str]]] = {}
+                for run_id, check, status in con.execute(
+                    f"SELECT run_id, check_name, status FROM check_results "
+                    f"WHERE run_id IN ({marks}) ORDER BY run_id, position",
+                    ids,
+                ).fetchall():
+                    checks.setdefault(str(run_id), []).append((str(check), str(status)))
+                feedback = {
+                    str(r[0]): str(r[1])
+                    for r in con.execute(
+                        f"""SELECT run_id, report FROM feedback_results WHERE run_id IN ({marks})
+                            QUALIFY row_number() OVER (
+                                PARTITION BY run_id ORDER BY created_at DESC, id DESC) = 1""",
+                        ids,
+                    ).fetchall()
+                }
+                for r in runs:
+                    r["checks"] = checks.get(str(r["id"]), [])
+                    r["feedback"] = feedback.get(str(r["id"]))
+        return version, moved, runs, events
+
+    def previous_holder(self, name: str, alias: str) -> tuple[int, int]:
+        """(current holder, the version to roll back to) from the alias trail.
+
+        Walks the trail newest first and takes the latest earlier holder that is neither the
+        current one nor a version a rollback moved away from (so rolling back twice never
+        returns to the version the first rollback left). NotFoundError when there is none.
+        """
+        with self.read() as con:
+            return self._previous_holder(con, name, alias)
+
+    def _previous_holder(self, con: Any | None, name: str, alias: str) -> tuple[int, int]:
+        held = (
+            con.execute(
+                "SELECT version FROM aliases WHERE name = ? AND alias = ?", [name, alias]
+            ).fetchall()
+            if con is not None
+            else []
+        )
+        if not held or con is None:
+            self._resolve(con, Ref(name, alias=alias))  # raises NotFoundError naming the aliases
+            raise NotFoundError(f"{name} has no alias {alias!r}.")
+        current = int(held[0][0])
+        trail = con.execute(
+            "SELECT from_version, reason FROM alias_events WHERE name = ? AND alias = ? "
+            "ORDER BY id DESC",
+            [name, alias],
+        ).fetchall()
+        rolled = [(f, reason) for f, reason in trail if (reason or "").startswith("rollback")]
+        left = {int(f) for f, _reason in rolled if f is not None}
+        for from_version, _reason in trail:
+            if from_version is None or int(from_version) == current or int(from_version) in left:
+                continue
+            return current, int(from_version)
+        raise NotFoundError(
+            f"cannot roll back {name}@{alias}: no earlier version held it before version "
+            f"{current} (see `modelbook alias --history {name}`); point it by hand with "
+            f"`%modelbook alias {name}@N {alias}`."
+        )
+
+    def rollback_alias(
+        self,
+        name: str,
+        alias: str,
+        *,
+        by: str,
+        reason: str,
+        trigger_runs: Sequence[str] = (),
+        expected: int | None = None,
+    ) -> tuple[int, int]:
+        """Move ``alias`` back to its previous holder in one transaction: (from, to).
+
+        ``expected``: the holder the caller judged; if another process moved the alias since,
+        nothing moves and (current, current) is returned (two policies never roll back twice).
+        """
+        with self.write() as con:
+            current, target = self._previous_holder(con, name, alias)
+            if expected is not None and current != expected:
+                return current, current
+            self._set_alias(
+                con, name, alias, target, by, reason=reason, trigger_runs=list(trigger_runs)
+            )
+            return current, target
+
+    def add_policy_event(self, row: Mapping[str, Any]) -> None:
+        with self.write() as con:
+            columns = list(row)
+            con.execute(
+                f"INSERT INTO policy_events ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' for _ in columns)})",
+                [row[c] for c in columns],
+            )
+
+    def policy_events(self, policy: str | None = None) -> list[dict[str, Any]]:
+        """Policy actions, newest first."""
+        with self.read() as con:
+            if con is None:
+                return []
+            where = "WHERE policy = ?" if policy else ""
+            return _rows(
+                con,
+                f"SELECT * FROM policy_events {where} ORDER BY created_at DESC, id DESC",
+                [policy] if policy else [],
+            )
+
+    # -- challenger (issue 12) ----------------------------------------------------------------------
+
+    def add_compared_runs(
+        self,
+        runs: Sequence[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]],
+        *,
+        logs: Sequence[Mapping[str, Any]],
+        comparison: Mapping[str, Any],
+    ) -> None:
+        """A champion's and a challenger's runs, their checks and prediction logs, and their
+        ``comparisons`` row, in one transaction: all or none."""
+        with contextlib.ExitStack() as stack:
+            for log in logs:
+                stack.enter_context(self._staged(str(log["blob"])))
+            con = stack.enter_context(self.write())
+            self._insert_prediction_logs(con, logs)
+            for table, rows in (
+                ("monitor_runs", [run for run, _ in runs]),
+                ("check_results", [c for _, found in runs for c in found]),
+                ("comparisons", [comparison]),
+            ):
+                if not rows:
+                    continue
+                names = list(rows[0])
+                con.executemany(
+                    f"INSERT INTO {table} ({', '.join(names)}) "
+                    f"VALUES ({', '.join('?' for _ in names)})",
+                    [[r[n] for n in names] for r in rows],
+                )
+
+    def comparison_row(self, batch_id: str) -> dict[str, Any]:
+        with self.read() as con:
+            rows = (
+                _rows(con, "SELECT * FROM comparisons WHERE batch_id = ?", [batch_id])
+                if con is not None and current_version(con) >= 4
+                else []
+            )
+        if not rows:
+            raise NotFoundError(f"no champion/challenger comparison with batch id {batch_id!r}.")
+        return rows[0]
+
+    def update_comparison_row(self, batch_id: str, comparison: str, verdict: str) -> None:
+        with self.write() as con:
+            con.execute(
+                "UPDATE comparisons SET comparison = ?, verdict = ?, updated_at = ? "
+                "WHERE batch_id = ?",
+                [comparison, verdict, now(), batch_id],
+            )
+
+    def prediction_log_rows(self, run_ids: Sequence[str]) -> list[dict[str, Any]]:
+        with self.read() as con:
+            if con is None or current_version(con) < 4 or not run_ids:
+                return []
+            marks = ", ".join("?" for _ in run_ids)
+            return _rows(
+                con, f"SELECT * FROM prediction_logs WHERE run_id IN ({marks})", list(run_ids)
+            )
+
+    def label_set_blobs(self, models: Sequence[str]) -> list[dict[str, Any]]:
+        """The label sets of these model names, oldest first (a later one wins)."""
+        with self.read() as con:
+            if con is None or current_version(con) < 4 or not models:
+                return []
+            marks = ", ".join("?" for _ in models)
+            return _rows(
+                con,
+                f"SELECT blob, received_at FROM label_sets WHERE model IN ({marks}) "
+                "ORDER BY received_at, fingerprint",
+                list(models),
+            )
+
+    def batch_ids(self, run_ids: Sequence[str]) -> list[str]:
+        """The comparison batches these runs belong to (for feedback: what to update)."""
+        with self.read() as con:
+            if con is None or current_version(con) < 4 or not run_ids:
+                return []
+            marks = ", ".join("?" for _ in run_ids)
+            rows = con.execute(
+                f"SELECT DISTINCT batch_id FROM comparisons WHERE champion_run IN ({marks}) "
+                f"OR challenger_run IN ({marks}) ORDER BY batch_id",
+                [*run_ids, *run_ids],
+            ).fetchall()
+        return [str(r[0]) for r in rows]
 
 
 def _periods(con: Any) -> str:

@@ -22,6 +22,9 @@ _RENDERER_MODULES: tuple[str, ...] = (
     "modelbook.render.monitor",
     "modelbook.render.check",
     "modelbook.render.timeline",
+    "modelbook.render.feedback",
+    "modelbook.render.policy",
+    "modelbook.render.comparison",
 )
 
 

@@ -44,9 +44,24 @@ def _share(value: float | None) -> str:
 
 
 def _columns(result: HistoryReport, metrics: tuple[str, ...]) -> tuple[str, ...]:
-    """The table's columns; "period" (a timeline chunk's data period) when there are chunks."""
+    """The table's columns; "period" (a timeline chunk's data period) when there are chunks;
+    "coverage" and "realized <metric>" when late labels realized some run's quality."""
     period = ("period",) if result.has_periods else ()
-    return (*_COLUMNS[:2], *period, *_COLUMNS[2:], *metrics)
+    return (*_COLUMNS[:2], *period, *_COLUMNS[2:], *metrics, *_feedback_columns(result))
+
+
+def _feedback_columns(result: HistoryReport) -> tuple[str, ...]:
+    if not result.has_feedback:
+        return ()
+    return ("coverage", *(f"realized {m}" for m in result.realized_names[:MAX_METRICS]))
+
+
+def _feedback_cells(run: HistoryRun, result: HistoryReport) -> list[str]:
+    if not result.has_feedback:
+        return []
+    coverage = "" if run.coverage is None else f"{run.coverage:.1%} ({run.labelled:,})"
+    names = result.realized_names[:MAX_METRICS]
+    return [coverage, *[fmt_value(run.realized.get(m)) for m in names]]
 
 
 def _cells(run: HistoryRun, metrics: tuple[str, ...], periods: bool = False) -> list[str]:
@@ -78,7 +93,10 @@ def _history_text(result: HistoryReport) -> str:
     if not result.runs:
         return head
     metrics = result.metric_names[:MAX_METRICS]
-    rows = [_cells(run, metrics, result.has_periods) for run in result.runs[:MAX_ROWS]]
+    rows = [
+        _cells(run, metrics, result.has_periods) + _feedback_cells(run, result)
+        for run in result.runs[:MAX_ROWS]
+    ]
     lines = [head, table_text(_columns(result, metrics), rows)]
     if more := _more(result):
         lines.append(more)
@@ -93,13 +111,13 @@ def _history_html(result: HistoryReport) -> str:
     metrics = result.metric_names[:MAX_METRICS]
     rows = []
     for run in result.runs[:MAX_ROWS]:
-        cells = _cells(run, metrics, result.has_periods)
+        cells = _cells(run, metrics, result.has_periods) + _feedback_cells(run, result)
         cells[3 if result.has_periods else 2] = badge(run.status)
         rows.append(cells)
     table = table_html(
         _columns(result, metrics),
         rows,
-        numeric=("version", "rows", "drift share", "alerts", *metrics),
+        numeric=("version", "rows", "drift share", "alerts", *metrics, *_feedback_columns(result)),
         raw=("status",),
     )
     more = f"<p>{esc(m)}</p>" if (m := _more(result)) else ""
@@ -107,11 +125,16 @@ def _history_html(result: HistoryReport) -> str:
 
     # Every run is a point in the SVG (~0.3 KB each): chart the newest MAX_CHART_RUNS.
     # A timeline's chunks are drawn at their data periods, not as one clump of runs.
+    # Realized quality (late labels) is drawn over time too, as "realized <metric>".
     charted = (
-        dataclasses.replace(result, runs=result.runs[:MAX_CHART_RUNS])
-        if len(result.runs) > MAX_CHART_RUNS
-        else result
-    ).by_period()
+        (
+            dataclasses.replace(result, runs=result.runs[:MAX_CHART_RUNS])
+            if len(result.runs) > MAX_CHART_RUNS
+            else result
+        )
+        .by_period()
+        .with_realized()
+    )
     note = (
         "<p>Chunks of a timeline are drawn at the start of the period of data they checked.</p>"
         if result.has_periods

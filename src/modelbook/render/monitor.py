@@ -131,6 +131,9 @@ def _headline(report: MonitorReport) -> str:
     lead = estimate_line(report)
     parts = [lead] if lead else []
     parts += [plural(report.n_rows, "row"), f"reference {report.reference}"]
+    log = report.prediction_log
+    if log:  # issue 12: each row's id, prediction and score kept (monitoring/predlog.py)
+        parts.append(f"prediction log: {plural(int(log['rows']), 'row')} by {log['id_column']}")
     if report.period_start is not None and report.period_end is not None:
         chunk = f"chunk {report.chunk_index}: " if report.chunk_index is not None else ""
         parts.append(f"{chunk}{_when(report.period_start)} – {_when(report.period_end)}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from modelbook.widgets.comparison import ComparisonWidget
 from modelbook.widgets.diff import DiffWidget
 from modelbook.widgets.drift import DriftWidget
 from modelbook.widgets.history import HistoryWidget
@@ -18,6 +19,7 @@ from modelbook.widgets.monitor import MonitorWidget
 from modelbook.widgets.timeline import TimelineWidget
 
 __all__ = [
+    "ComparisonWidget",
     "DiffWidget",
     "DriftWidget",
     "HistoryWidget",
@@ -38,4 +40,6 @@ def widget_for(result: Any) -> Any:
         return HistoryWidget(result)
     if kind == "monitor_timeline":
         return TimelineWidget(result)
+    if kind == "challenger_comparison":
+        return ComparisonWidget(result)
     return None

@@ -34,6 +34,7 @@ class HistoryWidget(anywidget.AnyWidget):  # type: ignore[misc]
     theme = traitlets.Unicode("light").tag(sync=True)
 
     def __init__(self, report: HistoryReport, **kwargs: Any) -> None:
+        report = report.with_realized()  # late labels: realized quality drawn over time
         self._report = report
         names = list(report.metric_names)
         alerts = [
