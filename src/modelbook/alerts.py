@@ -72,6 +72,23 @@ PathLike = str | os.PathLike[str]
 _KEYS = ("on", "webhook", "headers", "command", "attempts", "backoff", "timeout", "log")
 
 
+def parse_command(value: object, where: str, example: str) -> tuple[str, ...] | None:
+    """A ``command`` setting (a command line, split like a shell would, or a list of strings)
+    as an argv tuple; None when absent. Shared by alert sinks and policies."""
+    if value is None:
+        return None
+    command = shlex.split(value) if isinstance(value, str) else value
+    if (
+        not isinstance(command, Sequence)
+        or not command
+        or not all(isinstance(c, str) for c in command)
+    ):
+        raise ConfigError(
+            f"command in {where} must be a command line or a list of strings, e.g. {example}."
+        )
+    return tuple(command)
+
+
 @dataclass(frozen=True)
 class AlertSettings:
     """Validated ``[tool.modelbook.alerts]``."""
@@ -114,20 +131,7 @@ class AlertSettings:
             isinstance(v, str) for v in headers.values()
         ):
             raise ConfigError(f"headers in {where} must be a table of strings.")
-        command = table.get("command")
-        if command is not None:
-            if isinstance(command, str):
-                command = shlex.split(command)
-            if (
-                not isinstance(command, Sequence)
-                or not command
-                or not all(isinstance(c, str) for c in command)
-            ):
-                raise ConfigError(
-                    f"command in {where} must be a command line or a list of strings, "
-                    'e.g. ["notify", "--team", "ml"].'
-                )
-            command = tuple(command)
+        command = parse_command(table.get("command"), where, '["notify", "--team", "ml"]')
         attempts = table.get("attempts", cls.attempts)
         if not isinstance(attempts, int) or isinstance(attempts, bool) or not 1 <= attempts <= 10:
             raise ConfigError(f"attempts = {attempts!r} in {where} must be a whole number 1-10.")

@@ -43,7 +43,6 @@ import json
 import logging
 import os
 import re
-import shlex
 import socket
 import subprocess
 import sys
@@ -53,6 +52,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from modelbook.alerts import parse_command
 from modelbook.errors import ConfigError, InvalidNameError
 from modelbook.registry import Registry, parse_ref
 from modelbook.registry.store import now
@@ -150,20 +150,7 @@ class Policy:
             raise ConfigError(
                 f"action = {action!r} in {where} is not one of: {', '.join(ACTIONS)}."
             )
-        command = table.get("command")
-        if command is not None:
-            if isinstance(command, str):
-                command = shlex.split(command)
-            if (
-                not isinstance(command, Sequence)
-                or not command
-                or not all(isinstance(c, str) for c in command)
-            ):
-                raise ConfigError(
-                    f"command in {where} must be a command line or a list of strings, "
-                    'e.g. "python retrain.py".'
-                )
-            command = tuple(command)
+        command = parse_command(table.get("command"), where, '"python retrain.py"')
         if action == "command" and command is None:
             raise ConfigError(
                 f'{where} has action = "command" but no command; add command = "python retrain.py".'

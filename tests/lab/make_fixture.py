@@ -81,6 +81,66 @@ def build_registry(home: Path) -> dict[str, Any]:
     return out
 
 
+def close_the_loop(home: Path) -> dict[str, Any]:
+    """Champion/challenger, late labels and a policy (issue 12) on the registry of
+    :func:`build_registry`, after its outputs so they stay as they were (the fixture only: the
+    lab tests' served registry keeps its two versions). A third, different version (a depth-2
+    tree) challenges ``churn@production`` on a labelled batch with ids, so the comparison has
+    quality and McNemar; a later unlabelled run with ids gets its labels by ``feedback``; a
+    dry-run rollback policy on quality guards the alias (``policy.toml``)."""
+    import numpy as np
+    from sklearn.tree import DecisionTreeClassifier
+
+    import modelbook as mb
+
+    features, y = _customers(np.random.default_rng(10), 600)
+    tree = DecisionTreeClassifier(max_depth=2, random_state=0).fit(features, y)
+    out: dict[str, Any] = {}
+    out["model3"] = mb.register(
+        tree, name="churn", data=features, target=y, metrics={"auc": 0.79}, registry=home
+    )
+    (home / "policy.toml").write_text(
+        "[policy.guard-production]\n"
+        'alias = "churn@production"\n'
+        'on = ["quality"]\n'
+        "consecutive = 2\n"
+        'action = "rollback"\n'
+        'cooldown = "24h"\n'
+        "dry_run = true\n"
+    )
+    batch, labels = _customers(np.random.default_rng(11), 400)
+    batch.insert(0, "customer_id", [f"c{i:04d}" for i in range(len(batch))])
+    out["challenger"] = mb.monitor(
+        "churn@production",
+        data=batch,
+        target=labels.to_numpy(),
+        id="customer_id",
+        challenger="churn@3",
+        registry=home,
+    )
+    later, later_y = _customers(np.random.default_rng(12), 300)
+    later.insert(0, "customer_id", [f"d{i:04d}" for i in range(len(later))])
+    mb.monitor("churn@production", data=later, id="customer_id", registry=home)
+    # Labels for 250 of the 300 customers, plus 5 ids never predicted.
+    late = later[["customer_id"]].iloc[:250].assign(churned=later_y.to_numpy()[:250])
+    unknown = late.iloc[:5].assign(customer_id=[f"x{i}" for i in range(5)])
+    out["feedback"] = mb.feedback(
+        "churn",
+        labels=_concat(late, unknown),
+        id="customer_id",
+        target="churned",
+        registry=home,
+    )
+    out["policy"] = mb.policy_status(registry=home)
+    return out
+
+
+def _concat(*frames: Any) -> Any:
+    import pandas as pd
+
+    return pd.concat(frames, ignore_index=True)
+
+
 def _customers(rng: Any, n: int) -> tuple[Any, Any]:
     """Features and churn labels drawn as the training rows are."""
     import pandas as pd
@@ -143,6 +203,10 @@ def notebook(results: dict[str, Any]) -> Any:
         "ls": "%modelbook ls",
         "alias": "%modelbook alias churn@1 staging",
         "gc": "%modelbook gc",
+        "challenger": "%monitor churn@production --data batch --target labels --id customer_id "
+        "--challenger churn@3",
+        "feedback": "%modelbook feedback churn --labels late --id customer_id --target churned",
+        "policy": "%modelbook policy check",
         "future": "%modelbook future churn@2  # written by a newer modelbook: an unknown kind",
     }
     results = {**results, "future": FutureResult()}
@@ -167,7 +231,8 @@ def main() -> int:
     import nbformat
 
     with tempfile.TemporaryDirectory() as tmp:
-        results = build_registry(Path(tmp) / ".modelbook")
+        home = Path(tmp) / ".modelbook"
+        results = {**build_registry(home), **close_the_loop(home)}
         FIXTURE.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook(results), FIXTURE)
     print(f"wrote {FIXTURE}")

@@ -14,8 +14,11 @@ from typing import Any
 import pytest
 from make_fixture import FIXTURE
 
+from modelbook.late_labels import FeedbackReport
+from modelbook.monitoring.challenger import ChallengerComparison
 from modelbook.monitoring.report import MonitorReport
 from modelbook.monitoring.timeline import MonitorTimeline
+from modelbook.policies import PolicyStatus
 from modelbook.render import MIME_TYPE
 from modelbook.results import AliasChange, DatasetVersion, GcReport, Listing, ModelVersion
 from modelbook.run_history import HistoryReport
@@ -25,8 +28,10 @@ CLASSES = {
     cls.kind: cls
     for cls in (
         AliasChange,
+        ChallengerComparison,
         DatasetDiff,
         DatasetVersion,
+        FeedbackReport,
         GcReport,
         HistoryReport,
         Listing,
@@ -34,8 +39,11 @@ CLASSES = {
         ModelVersion,
         MonitorReport,
         MonitorTimeline,
+        PolicyStatus,
     )
 }
+# Keys a class's lab data adds to its fields (derived properties its to_dict writes).
+DERIVED = {ChallengerComparison: {"verdict"}, FeedbackReport: {"status"}}
 
 
 def bundles() -> list[dict[str, object]]:
@@ -53,7 +61,7 @@ def expected_keys(cls: type, bundle: dict[str, object]) -> set[str]:
     a compact summary, not its fields) the keys of a timeline made today from the fixture's
     own chunk reports, with each chunk's keys too (``chunks.<key>``)."""
     if cls is not MonitorTimeline:
-        return {f.name for f in dataclasses.fields(cls)}
+        return {f.name for f in dataclasses.fields(cls)} | DERIVED.get(cls, set())
     data = bundle["data"]
     assert isinstance(data, dict)
     report = next(b["data"] for b in bundles() if b["type"] == "monitor_report")

@@ -43,6 +43,9 @@ def test_saved_notebook_renders_without_kernel_and_sorts(page: Any, lab: Lab) ->
         "listing",
         "alias_change",
         "gc_report",
+        "challenger_comparison",
+        "feedback_report",
+        "policy_status",
     ]
     # A kind this renderer does not know still shows its data, as a tree.
     unknown = page.locator(".jp-RenderedModelbook .mb-unknown")
@@ -106,6 +109,62 @@ def test_saved_notebook_renders_without_kernel_and_sorts(page: Any, lab: Lab) ->
     page.wait_for_timeout(500)
     assert luminance(title.evaluate("e => getComputedStyle(e).color")) > 0.6
     monitor.screenshot(path=str(ARTIFACTS / "monitor_report_dark.png"))
+
+
+def test_closing_the_loop_views_render_without_kernel(page: Any, lab: Lab) -> None:
+    """Champion/challenger, late labels and policy status (issue 12) from the saved notebook:
+    the verdict and the quality table with its n, each run's coverage, each policy's streak."""
+    open_notebook(page, lab)
+    saved = fixture_bundles()
+
+    comparison = saved["challenger_comparison"]["comparison"]
+    view = page.locator(".jp-RenderedModelbook [data-mb-kind='challenger_comparison']")
+    view.scroll_into_view_if_needed()
+    summary = view.locator("[data-mb-section='summary']").inner_text()
+    assert f"{comparison['challenger']} vs champion {comparison['champion']}" in summary
+    verdict = view.locator(".mb-verdict-word").inner_text()
+    assert verdict.lower() == comparison["verdict"], verdict
+    quality = view.locator("[data-mb-section='quality']")
+    assert f"Quality on {comparison['n_labelled']} labelled rows" in quality.inner_text()
+    rows = quality.locator("table.mb-quality tbody tr")
+    assert rows.count() == len(comparison["quality"]) >= 2
+    for i, q in enumerate(comparison["quality"]):
+        cells = rows.nth(i).locator("td").all_inner_texts()
+        assert cells[0] == q["metric"], cells
+        assert shows(cells[1], q["champion"]) and shows(cells[2], q["challenger"]), cells
+        assert cells[-1] == str(q["n"]), cells
+    mcnemar = comparison["mcnemar"]  # b: only the champion right; c: only the challenger
+    words = f"exact McNemar: challenger right where champion wrong on {mcnemar['c']} rows, "
+    assert words + f"the reverse on {mcnemar['b']}" in quality.inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    view.screenshot(path=str(ARTIFACTS / "challenger_comparison.png"))
+
+    feedback = saved["feedback_report"]
+    view = page.locator(".jp-RenderedModelbook [data-mb-kind='feedback_report']")
+    view.scroll_into_view_if_needed()
+    assert "late labels churn" in view.locator(".mb-title").inner_text().lower()
+    runs = view.locator(".mb-feedback-run")
+    assert runs.count() == len(feedback["runs"]) >= 2
+    for run in feedback["runs"]:
+        block = view.locator(f".mb-feedback-run[data-mb-run='{run['run_id']}']")
+        cells = block.locator("table").first.locator("tbody td").all_inner_texts()
+        assert cells[1:] == [
+            str(run["predictions"]),
+            str(run["labelled"]),
+            f"{run['coverage'] * 100:.1f} %",
+            str(run["matched"]),
+        ], cells
+    assert any(r["coverage"] > 0 for r in feedback["runs"])
+    view.screenshot(path=str(ARTIFACTS / "feedback_report.png"))
+
+    (policy,) = saved["policy_status"]["policies"]
+    view = page.locator(".jp-RenderedModelbook [data-mb-kind='policy_status']")
+    view.scroll_into_view_if_needed()
+    row = view.locator("tbody tr.mb-row").first.inner_text()
+    assert policy["name"] in row and policy["alias"] in row, row
+    assert f"{policy['streak']} of {policy['consecutive']}" in row, row
+    assert "watching (dry run)" in row, row
+    view.screenshot(path=str(ARTIFACTS / "policy_status.png"))
 
 
 def fixture_bundles() -> dict[str, dict[str, Any]]:

@@ -212,3 +212,62 @@ def test_reviewer_sees_estimates_and_timeline_of_the_fixture(
         assert ("ALERT" if chunk["status"] == "alert" else "ok") in row, row
         assert f"{chunk['estimated']['roc_auc']['value']:.3f}" in row, row
     page.screenshot(path=str(ARTIFACTS / "reviewer-jupyterlab-timeline.png"))
+
+
+def test_reviewer_sees_challenger_feedback_and_policies_of_the_fixture(
+    page: Any, reviewer_lab: Lab, shared: Path
+) -> None:
+    """Issue 12's outputs in the saved fixture, our extension off: the comparison's verdict,
+    quality table with n and McNemar line; each feedback run's coverage; each policy's streak.
+    All as sanitized HTML tables and words, never the raw JSON data."""
+    saved = saved_outputs(shared / "report.ipynb")
+    page.goto(f"{reviewer_lab.url}lab/tree/report.ipynb?reset")
+    page.locator(".jp-Dialog button", has_text="No Kernel").click()
+    page.locator(".jp-RenderedHTMLCommon table").first.wait_for(timeout=60_000)
+    assert page.locator(".jp-RenderedModelbook").count() == 0
+    assert page.locator(".jp-RenderedJSON").count() == 0
+
+    data = saved["challenger_comparison"][MIME_TYPE]["data"]
+    comparison = data["comparison"]
+    head = f"challenger {comparison['challenger']} vs champion {comparison['champion']}"
+    view = page.locator(".jp-RenderedHTMLCommon", has_text=head).first
+    view.scroll_into_view_if_needed()
+    text = view.inner_text()
+    assert f"{head}: {comparison['verdict']}" in normalise(text), text[:300]
+    assert f"Quality on {comparison['n_labelled']} labelled rows" in text
+    rows = view.locator("table", has_text="difference").locator("tbody tr")
+    assert rows.count() == len(comparison["quality"]) >= 2
+    for i, q in enumerate(comparison["quality"]):
+        cells = rows.nth(i).locator("td").all_inner_texts()
+        assert cells[0] == q["metric"] and cells[-1] == str(q["n"]), cells
+    assert "exact McNemar" in text
+    assert_images_load(view.locator("img"), "comparison")
+    assert view.locator("svg").count() == 0
+    assert_no_json(text)
+    page.screenshot(path=str(ARTIFACTS / "reviewer-jupyterlab-challenger.png"))
+
+    feedback = saved["feedback_report"][MIME_TYPE]["data"]
+    view = page.locator(".jp-RenderedHTMLCommon", has_text="late labels for model churn").first
+    view.scroll_into_view_if_needed()
+    text = view.inner_text()
+    tables = view.locator("table", has_text="coverage")
+    assert tables.count() == len(feedback["runs"]) >= 2
+    for run in feedback["runs"]:
+        row = tables.locator("tbody tr", has_text=run["run_id"][:8]).first.inner_text()
+        assert f"{run['coverage']:.1%}" in row, row
+        assert f"{run['predictions']}" in row and f"{run['labelled']}" in row, row
+    assert_no_json(text)
+    page.screenshot(path=str(ARTIFACTS / "reviewer-jupyterlab-feedback.png"))
+
+    (policy,) = saved["policy_status"][MIME_TYPE]["data"]["policies"]
+    view = page.locator(".jp-RenderedHTMLCommon", has_text=policy["name"]).last
+    view.scroll_into_view_if_needed()
+    row = view.locator("tbody tr", has_text=policy["name"]).first.inner_text()
+    assert policy["alias"] in row, row
+    assert f"{policy['streak']} of {policy['consecutive']}" in row, row
+    assert_no_json(view.inner_text())
+
+
+def assert_no_json(text: str) -> None:
+    """Words and tables, not a dump of the lab renderer's JSON data."""
+    assert not re.search(r'[{\[]\s*"\w+"\s*:', text), text[:300]
