@@ -4,7 +4,6 @@ distributions in one chart), the live widget, and the lab renderer's MIME data."
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -132,43 +131,10 @@ def test_lab_renderer_draws_the_comparison(
 ) -> None:
     """labextension/src/views/comparison.ts (compiled to labextension/lib) drawn in Chromium
     from the saved MIME data alone: verdict, both distributions, quality with n, runs."""
-    import shutil
+    from views_helpers import lab_views_page
 
-    from test_timeline_view import LIB, SRC, _serve
-
-    built, source = LIB / "views" / "comparison.js", SRC / "views" / "comparison.ts"
-    if not built.exists() or built.stat().st_mtime < source.stat().st_mtime:
-        pytest.fail("labextension/lib is missing or stale: run `cd labextension && jlpm build`.")
-    modules = sorted(p.relative_to(LIB).with_suffix("") for p in LIB.rglob("*.js"))
-    imports = {f"/lib/{m}": f"/lib/{m}.js" for m in modules}
-    site = tmp_path / "site"
-    site.mkdir()
-    shutil.copytree(LIB, site / "lib")
-    for kind in ("binary", "multiclass"):
-        bundle = mimebundle(results[kind], live=False)[MIME_TYPE]
-        (site / f"{kind}.json").write_text(json.dumps(bundle))
-    (site / "index.html").write_text(
-        "<!doctype html><html><body><div id='out'></div>"
-        f"<script type='importmap'>{json.dumps({'imports': imports})}</script>"
-        "<script type='module'>"
-        "import { renderBundle } from '/lib/views/index';"
-        "for (const kind of ['binary', 'multiclass']) {"
-        "  const data = await (await fetch(`/${kind}.json`)).json();"
-        "  const box = document.createElement('div'); box.id = kind;"
-        "  box.append(renderBundle(data)); document.getElementById('out').append(box);"
-        "}"
-        "document.body.dataset.done = '1';"
-        "</script></body></html>"
-    )
-    server, url = _serve(site)
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(url + "index.html")
-        page.wait_for_selector("body[data-done='1']", timeout=20_000)
-        assert errors == []
+    bundles = {k: mimebundle(results[k], live=False)[MIME_TYPE] for k in ("binary", "multiclass")}
+    with lab_views_page(browser, tmp_path / "site", bundles, view="comparison") as page:
         view = page.locator("#binary [data-mb-kind='challenger_comparison']")
         assert view.count() == 1
         text = view.inner_text()
@@ -179,6 +145,3 @@ def test_lab_renderer_draws_the_comparison(
         assert "champion cancer@1" in text and "challenger cancer@2" in text  # the legend
         multi = page.locator("#multiclass [data-mb-kind='challenger_comparison']")
         assert "inconclusive" in multi.inner_text() and multi.locator("svg").count() >= 1
-    finally:
-        context.close()
-        server.shutdown()

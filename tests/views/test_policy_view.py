@@ -3,13 +3,9 @@
 
 from __future__ import annotations
 
-import json
-import shutil
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from modelbook.policies import PolicyAction, PolicyState, PolicyStatus
 from modelbook.render import MIME_TYPE, mimebundle
@@ -50,44 +46,15 @@ def test_text_and_html_say_the_same() -> None:
 
 
 def test_lab_renderer_draws_the_policies(browser: Any, tmp_path: Path) -> None:
-    from test_timeline_view import LIB, SRC, _serve
+    from views_helpers import lab_views_page
 
-    built, source = LIB / "views" / "policy.js", SRC / "views" / "policy.ts"
-    if not built.exists() or built.stat().st_mtime < source.stat().st_mtime:
-        pytest.fail("labextension/lib is missing or stale: run `cd labextension && jlpm build`.")
-    modules = sorted(p.relative_to(LIB).with_suffix("") for p in LIB.rglob("*.js"))
-    imports = {f"/lib/{m}": f"/lib/{m}.js" for m in modules}
-    site = tmp_path / "site"
-    site.mkdir()
-    shutil.copytree(LIB, site / "lib")
-    (site / "status.json").write_text(json.dumps(mimebundle(_status(), live=False)[MIME_TYPE]))
-    (site / "index.html").write_text(
-        "<!doctype html><html><body><div id='out'></div>"
-        f"<script type='importmap'>{json.dumps({'imports': imports})}</script>"
-        "<script type='module'>"
-        "import { renderBundle } from '/lib/views/index';"
-        "const data = await (await fetch('/status.json')).json();"
-        "document.getElementById('out').append(renderBundle(data));"
-        "document.body.dataset.done = '1';"
-        "</script></body></html>"
-    )
-    server, url = _serve(site)
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(url + "index.html")
-        page.wait_for_selector("body[data-done='1']", timeout=20_000)
-        assert errors == []
+    bundles = {"status": mimebundle(_status(), live=False)[MIME_TYPE]}
+    with lab_views_page(browser, tmp_path / "site", bundles, view="policy") as page:
         view = page.locator("[data-mb-kind='policy_status']")
         assert view.count() == 1
         text = view.inner_text()
         assert "2 policies" in text and "2 of 3" in text and "cooldown 2.0 h left" in text
         assert "command failed, exit 3" in text and "version 2" in text
-    finally:
-        context.close()
-        server.shutdown()
 
 
 def test_html_survives_the_sanitizer() -> None:

@@ -182,58 +182,16 @@ def test_widget_carries_the_static_view(
     assert bundle[MIME_TYPE]["type"] == "monitor_timeline"
 
 
-LIB = Path(__file__).resolve().parents[2] / "labextension" / "lib"
-SRC = Path(__file__).resolve().parents[2] / "labextension" / "src"
-
-
-def _serve(root: Path) -> tuple[Any, str]:
-    import functools
-    import http.server
-    import threading
-
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}/"
-
-
 @pytest.mark.browser
 def test_lab_renderer_draws_the_timeline(
     timelines: dict[str, MonitorTimeline], browser: Any, tmp_path: Path
 ) -> None:
     """labextension/src/views/timeline.ts (compiled to labextension/lib by the build) drawn in
     Chromium from the saved MIME data alone: chart, drift strip, one row per chunk."""
-    built, source = LIB / "views" / "timeline.js", SRC / "views" / "timeline.ts"
-    if not built.exists() or built.stat().st_mtime < source.stat().st_mtime:
-        pytest.fail("labextension/lib is missing or stale: run `cd labextension && jlpm build`.")
-    modules = sorted(p.relative_to(LIB).with_suffix("") for p in LIB.rglob("*.js"))
-    imports = {f"/lib/{m}": f"/lib/{m}.js" for m in modules}
-    bundle = mimebundle(timelines["estimated"], live=False)[MIME_TYPE]
-    page_dir = tmp_path / "site"
-    (page_dir / "lib").parent.mkdir(parents=True, exist_ok=True)
-    import shutil
+    from views_helpers import lab_views_page
 
-    shutil.copytree(LIB, page_dir / "lib")
-    (page_dir / "data.json").write_text(json.dumps(bundle))
-    (page_dir / "index.html").write_text(
-        "<!doctype html><html><body><div id='out'></div>"
-        f"<script type='importmap'>{json.dumps({'imports': imports})}</script>"
-        "<script type='module'>"
-        "import { renderBundle } from '/lib/views/index';"
-        "const data = await (await fetch('/data.json')).json();"
-        "document.getElementById('out').append(renderBundle(data));"
-        "document.body.dataset.done = '1';"
-        "</script></body></html>"
-    )
-    server, url = _serve(page_dir)
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(url + "index.html")
-        page.wait_for_selector("body[data-done='1']", timeout=20_000)
-        assert errors == []
+    bundle = mimebundle(timelines["estimated"], live=False)[MIME_TYPE]
+    with lab_views_page(browser, tmp_path / "site", {"data": bundle}, view="timeline") as page:
         view = page.locator("[data-mb-kind='monitor_timeline']")
         assert view.count() == 1
         text = view.inner_text()
@@ -245,6 +203,3 @@ def test_lab_renderer_draws_the_timeline(
         assert view.locator("tbody tr").count() >= 6
         view.locator("select").select_option("")  # the drift share instead of a metric
         assert view.locator("svg.mb-timeline-chart polyline").count() == 1
-    finally:
-        context.close()
-        server.shutdown()

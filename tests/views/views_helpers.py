@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from modelbook.stats.drift import ColumnDrift, DatasetDrift
 
@@ -254,3 +257,62 @@ def customer_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
     b["age"] = b["age"].astype("Int64")
     b["score"] = rng.random(len(b))  # a new column
     return a, b
+
+
+LAB_LIB = Path(__file__).resolve().parents[2] / "labextension" / "lib"
+LAB_SRC = Path(__file__).resolve().parents[2] / "labextension" / "src"
+
+
+@contextlib.contextmanager
+def lab_views_page(
+    browser: Any, site: Path, bundles: dict[str, dict[str, Any]], *, view: str
+) -> Iterator[Any]:
+    """A Chromium page where the compiled lab renderer (labextension/lib) draws each MIME bundle
+    (our ``data``, saved as a notebook keeps it) into ``<div id=NAME>``, with no JupyterLab.
+
+    ``view``: the view module the test is about; a missing or stale build fails the test with
+    what to run. The page has loaded without a script error when this yields.
+    """
+    import functools
+    import http.server
+    import json
+    import shutil
+    import threading
+
+    built, source = LAB_LIB / "views" / f"{view}.js", LAB_SRC / "views" / f"{view}.ts"
+    if not built.exists() or built.stat().st_mtime < source.stat().st_mtime:
+        pytest.fail("labextension/lib is missing or stale: run `cd labextension && jlpm build`.")
+    modules = sorted(p.relative_to(LAB_LIB).with_suffix("") for p in LAB_LIB.rglob("*.js"))
+    imports = {f"/lib/{m}": f"/lib/{m}.js" for m in modules}
+    site.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(LAB_LIB, site / "lib")
+    for name, bundle in bundles.items():
+        (site / f"{name}.json").write_text(json.dumps(bundle))
+    (site / "index.html").write_text(
+        "<!doctype html><html><body><div id='out'></div>"
+        f"<script type='importmap'>{json.dumps({'imports': imports})}</script>"
+        "<script type='module'>"
+        "import { renderBundle } from '/lib/views/index';"
+        f"for (const name of {json.dumps(list(bundles))}) {{"
+        "  const data = await (await fetch(`/${name}.json`)).json();"
+        "  const box = document.createElement('div'); box.id = name;"
+        "  box.append(renderBundle(data)); document.getElementById('out').append(box);"
+        "}"
+        "document.body.dataset.done = '1';"
+        "</script></body></html>"
+    )
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html")
+        page.wait_for_selector("body[data-done='1']", timeout=20_000)
+        assert errors == []
+        yield page
+    finally:
+        context.close()
+        server.shutdown()
