@@ -22,6 +22,36 @@ def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     paths.set_session_home(None)
 
 
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Any]:
+    """A real PostgreSQL server for this test session (tests/team_server.py); skipped, with
+    the reason, only when the PostgreSQL binaries are not installed."""
+    import team_server
+
+    if team_server.find_bin() is None:
+        pytest.skip(
+            "PostgreSQL binaries missing (/usr/lib/postgresql/*/bin/initdb): run ./scripts/test, "
+            "which installs Debian's postgresql package."
+        )
+    yield from team_server.start_server()
+
+
+@pytest.fixture
+def team_registry(
+    pg_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """A fresh team registry (a new PostgreSQL database, files in a shared folder) used by
+    every API call in the test; yields the local folder whose ``objects/`` holds the files."""
+    home = tmp_path / ".modelbook"
+    monkeypatch.setenv("MODELBOOK_HOME", pg_server.url(pg_server.fresh_database()))
+    monkeypatch.setenv("MODELBOOK_OBJECTS", str(home / "objects"))
+    monkeypatch.setenv("MODELBOOK_CACHE", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    paths.set_session_home(None)
+    yield home
+    paths.set_session_home(None)
+
+
 @pytest.fixture
 def ip(registry: Path) -> Iterator[Any]:
     """The real IPython shell with ``%load_ext modelbook``, and a clean namespace."""
@@ -70,3 +100,29 @@ def browser() -> Iterator[Any]:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+# -- an S3-compatible object store (moto in server mode), for team registries ---------------------
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 server on a free port of 127.0.0.1, one per test session (tests/s3_server.py)."""
+    from s3_server import start_moto
+
+    endpoint, stop = start_moto()
+    yield endpoint
+    stop()
+
+
+@pytest.fixture
+def s3_objects(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh bucket: ``s3://<bucket>/registry?endpoint=...``, with test credentials in the
+    environment (as a team member's shell would have them)."""
+    from s3_server import CREDENTIALS, make_bucket
+
+    for key, value in CREDENTIALS.items():
+        monkeypatch.setenv(key, value)
+    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "MODELBOOK_S3_ENDPOINT"):
+        monkeypatch.delenv(key, raising=False)
+    return f"s3://{make_bucket(s3_endpoint)}/registry?endpoint={s3_endpoint}"

@@ -25,9 +25,26 @@ SMALL_ARGS: dict[str, list[str]] = {
     ],
     "bench_drift.py": ["--rows", "20000", "--parquet-rows", "50000"],
     "bench_monitor.py": ["--rows", "20000", "--parquet-rows", "50000"],
+    "bench_segments.py": ["--rows", "20000", "--repeat", "1"],
     "bench_feedback.py": ["--rows", "20000", "--repeat", "1"],
     "bench_multivariate.py": ["--rows", "20000", "--sample-rows", "5000", "--repeat", "1"],
     "bench_history.py": ["--runs", "200", "--repeat", "3"],
+    "bench_team.py": [
+        "--rows",
+        "20000",
+        "--versions",
+        "300",
+        "--runs",
+        "300",
+        "--processes",
+        "3",
+        "--per-process",
+        "3",
+        "--monitor-rows",
+        "20000",
+        "--repeat",
+        "1",
+    ],
     "bench_views.py": ["--columns", "30", "--rows", "2000", "--repeat", "1"],
     "bench_estimation.py": [
         "--rows",
@@ -57,6 +74,14 @@ def test_every_benchmark_has_small_arguments() -> None:
 
 @pytest.mark.parametrize("script", sorted(SMALL_ARGS))
 def test_benchmark_runs_small(script: str, tmp_path: Path) -> None:
+    if script == "bench_team.py":
+        from team_server import find_bin
+
+        if find_bin() is None:
+            pytest.skip(
+                "bench_team.py needs PostgreSQL (/usr/lib/postgresql/*/bin/initdb is missing): "
+                "the project's test command installs Debian's postgresql"
+            )
     result = subprocess.run(
         [sys.executable, str(BENCHMARKS / script), *SMALL_ARGS[script]],
         capture_output=True, text=True, timeout=600, cwd=tmp_path,

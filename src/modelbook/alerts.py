@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelbook.errors import ConfigError
-from modelbook.registry import find_home
+from modelbook.registry import find_home, find_location
 from modelbook.registry.store import now
 from modelbook.results import Renderable, to_jsonable
 
@@ -252,11 +252,15 @@ def payload_for(report: MonitorReport, *, registry: PathLike | None = None) -> d
             "metrics": to_jsonable(dict(report.metrics)),
             "n_alerts": len(alerts),
             "alerts": alerts,
-            "registry": str(find_home(registry)),
+            "registry": str(find_location(registry)),  # never a password
             "report": os.environ.get(ENV_REPORT) or None,
             "host": socket.gethostname(),
         }
     )
+    if payload.get("parameters"):  # papermill parameters may quote a registry URL
+        from modelbook.registry.location import scrub
+
+        payload["parameters"] = json.loads(scrub(json.dumps(payload["parameters"])))
     return payload
 
 
@@ -448,7 +452,7 @@ def deliver(
     """
     home = find_home(registry)
     settings = settings if settings is not None else alert_settings(home)
-    return deliver_payload(payload_for(report, registry=home), settings, home=home)
+    return deliver_payload(payload_for(report, registry=registry), settings, home=home)
 
 
 def read_alert_log(registry: PathLike | None = None) -> list[dict[str, Any]]:

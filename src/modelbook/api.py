@@ -16,9 +16,11 @@ from modelbook import catalog
 from modelbook.capture import environment as env
 from modelbook.errors import ConfigError, InvalidNameError, NotFoundError
 from modelbook.registry import (
+    Location,
     Registry,
     Resolved,
     find_home,
+    find_location,
     parse_ref,
     set_session_home,
     validate_alias,
@@ -42,6 +44,8 @@ if TYPE_CHECKING:
     from modelbook.monitoring.report import MonitorReport
     from modelbook.monitoring.timeline import MonitorTimeline
     from modelbook.policies import PolicyStatus
+    from modelbook.registry.team import InitResult
+    from modelbook.results import TransferReport
     from modelbook.run_history import HistoryReport
     from modelbook.stats.profile import TableProfile
     from modelbook.version_diff import DatasetDiff, ModelDiff
@@ -53,11 +57,14 @@ __all__ = [
     "feedback",
     "gc",
     "history",
+    "init",
     "load",
     "ls",
     "monitor",
     "open_registry",
     "policy_status",
+    "pull",
+    "push",
     "register",
     "requirements",
     "rollback",
@@ -71,22 +78,42 @@ PathLike = str | os.PathLike[str]
 
 def open_registry(registry: PathLike | None = None) -> Registry:
     """The registry to use for one call."""
-    return Registry(find_home(registry))
+    return Registry(find_location(registry))
 
 
-def use(path: PathLike | None) -> Path | None:
+def init(registry: PathLike | None = None, *, objects: str | None = None) -> InitResult:
+    """Create the registry's tables (or migrate them to this modelbook's schema).
+
+    ``registry``: a ``postgresql://`` URL (a team registry; the database must exist) or a
+    folder; default: the registry calls would use now. ``objects``: where a team registry's
+    files go (a shared folder or ``s3://bucket/prefix``), recorded in the registry so every
+    member finds it. Running it again is harmless; a newer schema is refused
+    (:class:`~modelbook.errors.RegistryVersionError`).
+    """
+    from modelbook.registry.team import init_registry
+
+    return init_registry(find_location(registry), objects=objects)
+
+
+def use(path: PathLike | None) -> Path | Location | None:
     """Use the registry at ``path`` for the rest of this session (None: back to discovery).
 
     ``path`` is a registry folder, or one to create on the first registration; a file is
-    refused (:class:`~modelbook.errors.ConfigError`).
+    refused (:class:`~modelbook.errors.ConfigError`). A ``postgresql://`` URL uses a team
+    registry: its :class:`~modelbook.registry.Location` is returned (shown without password).
     """
-    return set_session_home(path)
+    home = set_session_home(path)
+    return find_location() if home is not None and find_location().is_team else home
 
 
-def where(*, registry: PathLike | None = None) -> Path:
-    """The registry folder that calls would use now (ConfigError if that path is a file)."""
+def where(*, registry: PathLike | None = None) -> Path | Location:
+    """The registry folder that calls would use now (ConfigError if that path is a file); a
+    team registry's Location (its str is the URL without password)."""
     from modelbook.registry.paths import check_home
 
+    location = find_location(registry)
+    if location.is_team:
+        return location
     return check_home(find_home(registry))
 
 
@@ -182,7 +209,7 @@ def ls(name: str | None = None, *, registry: PathLike | None = None) -> Listing:
     if name is None:
         rows = reg.entries()
         return Listing(
-            title=f"registry {reg.home}",
+            title=f"registry {reg.location}",
             columns=("name", "kind", "versions", "latest", "aliases", "size", "updated"),
             rows=tuple(
                 (
@@ -376,6 +403,41 @@ def gc(*, grace_seconds: float = 3600.0, registry: PathLike | None = None) -> Gc
     return GcReport(removed, freed)
 
 
+def push(
+    ref: str, *, to: PathLike, alias: str | None = None, registry: PathLike | None = None
+) -> TransferReport:
+    """Copy version ``ref`` of this registry to the registry ``to`` (a folder or a
+    ``postgresql://`` URL), with everything it references: training and evaluation data with
+    their profiles, reference predictions, derived statistics and every file, hashes kept.
+
+    What ``to`` holds already (the same model identity, the same data fingerprint) is not
+    copied again; pushing a version that is there copies nothing and says so. The copy gets the
+    destination's next version number and the tag ``origin``. ``alias`` points an alias of the
+    destination at the copy. Files are uploaded first, then the rows in one transaction.
+    """
+    from modelbook.capture.environment import current_user
+    from modelbook.registry.transfer import transfer
+
+    src = open_registry(registry)
+    src.require()
+    return transfer(ref, src, open_registry(to), action="push", alias=alias, by=current_user())
+
+
+def pull(
+    ref: str, *, from_: PathLike, alias: str | None = None, registry: PathLike | None = None
+) -> TransferReport:
+    """Copy version ``ref`` of the registry ``from_`` (a folder or a ``postgresql://`` URL) into
+    this registry: the mirror of :func:`push` (``--from`` on the command line)."""
+    from modelbook.capture.environment import current_user
+    from modelbook.registry.transfer import transfer
+
+    src = open_registry(from_)
+    src.require()
+    return transfer(
+        ref, src, open_registry(registry), action="pull", alias=alias, by=current_user()
+    )
+
+
 def check(*, registry: PathLike | None = None) -> CheckReport:
     """Verify the registry: every artifact file's hash and every reference between tables.
 
@@ -483,6 +545,8 @@ def monitor(
     multivariate: str | None = None,
     id: str | None = None,
     challenger: str | None = None,
+    segments: Sequence[str | Sequence[str]] | None = None,
+    sensitive: Sequence[str | Sequence[str]] | None = None,
     registry: PathLike | None = None,
 ) -> MonitorReport | MonitorTimeline | ChallengerComparison:
     """Check a batch against a model (or dataset) version and record the run.
@@ -518,8 +582,20 @@ def monitor(
     stored, and a :class:`~modelbook.monitoring.challenger.ChallengerComparison` is returned
     (disagreement, |Δscore|, both distributions, latency, quality with n on the labelled rows,
     exact McNemar test, verdict better / worse / inconclusive). Not with ``chunk=``.
+    ``segments``: slices to judge one by one, e.g. ``["region", ("region", "plan")]`` (a tuple
+    is an intersection; default: ``segments`` of the monitor settings): per value, rows, drift
+    against the same segment of the reference, prediction drift, quality with n, NaN/inf
+    (``report.segments``; :mod:`~modelbook.monitoring.segments`). ``sensitive``: sensitive
+    features for fairness measures, same shape (``report.fairness``; models only). Neither
+    combines with ``chunk=`` or ``challenger=``.
     """
     from modelbook.monitoring.run import monitor as _monitor
+
+    if (segments or sensitive) and (chunk is not None or (time is not None and id is None)):
+        raise ConfigError(
+            "segments=/sensitive= judge one batch; they do not combine with chunk= (monitor "
+            "one chunk's batch with segments= instead)."
+        )
 
     if challenger is not None and (chunk is not None or (time is not None and id is None)):
         raise ConfigError(
@@ -564,5 +640,7 @@ def monitor(
         id=id,
         time=time,
         challenger=challenger,
+        segments=segments,
+        sensitive=sensitive,
         registry=registry,
     )

@@ -38,7 +38,6 @@ from modelbook.registry import (
     Ref,
     Registry,
     Resolved,
-    find_home,
     parse_ref,
     validate_alias,
     validate_name,
@@ -66,8 +65,10 @@ PathLike = str | os.PathLike[str]
 
 
 def open_registry(registry: PathLike | None = None) -> Registry:
-    """The registry to use for one call."""
-    return Registry(find_home(registry))
+    """The registry to use for one call (a folder, a team URL, or a ``Registry.location``)."""
+    from modelbook.registry import find_location
+
+    return Registry(find_location(registry))
 
 
 # -- register -----------------------------------------------------------------------------------
@@ -299,6 +300,16 @@ def _incoming(reg: Registry, source: TableSource, *, name: str, target: object) 
     return _Incoming(source, name, target_name, fingerprint, n_rows, schema, parquet=tmp)
 
 
+def _put_parquet(
+    reg: Registry, tmp: Path, writing: concurrent.futures.Future[Any] | None
+) -> tuple[int, str]:
+    """Stage the Parquet file once written: (its size, its digest)."""
+    if writing is not None:
+        writing.result()
+    size = tmp.stat().st_size
+    return size, reg.objects.put_file(tmp)
+
+
 def _stage(
     reg: Registry,
     incoming: _Incoming,
@@ -314,24 +325,28 @@ def _stage(
     reg.ensure_writable()
     tmp, incoming.parquet = incoming.parquet, None
     exclude = [incoming.target] if incoming.target else []  # labels are not batch inputs
+    staging: concurrent.futures.Future[tuple[int, str]] | None = None
     try:
-        if tmp is None:
-            table = incoming.source.table
-            assert table is not None
-            tmp = reg.objects.temp_path(".parquet")
-            # Writing, the multivariate (PCA) statistics of a sample, and the profile overlap.
-            with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        # Writing, the multivariate (PCA) statistics of a sample, the profile and staging the
+        # blob (hashing and fsync; for a team registry, the upload) overlap.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
+            if tmp is None:
+                table = incoming.source.table
+                assert table is not None
+                tmp = reg.objects.temp_path(".parquet")
                 writing = pool.submit(write_parquet, table, tmp)
                 fitting = pool.submit(reference_json, table, exclude=exclude)
+                staging = pool.submit(_put_parquet, reg, tmp, writing)
                 profile = profile_table(table)
-                writing.result()
-                multivariate = fitting.result()
-        else:
-            profile = profile_table(tmp)
-            multivariate = reference_json(tmp, exclude=exclude)
-        size = tmp.stat().st_size
-        blob = reg.objects.put_file(tmp)
+            else:
+                staging = pool.submit(_put_parquet, reg, tmp, None)
+                fitting = pool.submit(reference_json, tmp, exclude=exclude)
+                profile = profile_table(tmp)
+            multivariate = fitting.result()
+            size, blob = staging.result()
     except BaseException:
+        if staging is not None and staging.done() and staging.exception() is None:
+            reg.objects.discard(staging.result()[1])  # staged, never to be committed
         if tmp is not None:
             tmp.unlink(missing_ok=True)
         raise

@@ -131,8 +131,15 @@ def _data_file(path: str, flag: str) -> str:
     return str(data)
 
 
+def _cmd_init(args: argparse.Namespace) -> _Outcome:
+    result = _api().init(args.url or args.registry, objects=args.objects)
+    return _Outcome(result.to_dict(), text=str(result))
+
+
 def _cmd_where(args: argparse.Namespace) -> _Outcome:
     home = _api().where(registry=args.registry)
+    if not isinstance(home, Path):  # a team registry: its URL without password
+        return _Outcome({"registry": str(home), "team": True}, text=f"{home} (team registry)")
     exists = (home / "registry.duckdb").exists()
     return _Outcome(
         {"registry": str(home), "exists": exists},
@@ -149,6 +156,16 @@ def _cmd_env(args: argparse.Namespace) -> _Outcome:
 
 def _cmd_gc(args: argparse.Namespace) -> _Outcome:
     return _Outcome(_api().gc(grace_seconds=args.grace, registry=args.registry))
+
+
+def _cmd_push(args: argparse.Namespace) -> _Outcome:
+    return _Outcome(_api().push(args.ref, to=args.to, alias=args.alias, registry=args.registry))
+
+
+def _cmd_pull(args: argparse.Namespace) -> _Outcome:
+    return _Outcome(
+        _api().pull(args.ref, from_=args.from_, alias=args.alias, registry=args.registry)
+    )
 
 
 def _cmd_check(args: argparse.Namespace) -> _Outcome:
@@ -265,9 +282,9 @@ def _dataset_format(output: Path) -> str:
 
 def _write_model(api: Any, resolved: Any, output: Path, *, trust: bool, registry: Any) -> str:
     """The stored artifact as a file; XGBoost/LightGBM are re-saved in their native format."""
-    from modelbook.registry import Registry, find_home
+    from modelbook.registry import open_registry
 
-    reg = Registry(find_home(registry))
+    reg = open_registry(registry)
     row = reg.model_version(resolved.name, resolved.version)
     flavor = str(row["flavor"])
     if flavor in {"sklearn", "pickle"}:
@@ -317,6 +334,10 @@ def _cmd_monitor(args: argparse.Namespace) -> _Outcome:
         options["id"] = args.id
     if args.challenger:
         options["challenger"] = args.challenger
+    for flag in ("segments", "sensitive"):  # region*plan: an intersection (a tuple in the API)
+        names = [c.strip() for item in getattr(args, flag) or [] for c in item.split(",")]
+        if any(names):
+            options[flag] = [tuple(n.split("*")) for n in names if n]
     if args.rules:
         try:
             options["rules"] = json.loads(args.rules)
@@ -414,7 +435,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", action="store_true", default=argparse.SUPPRESS, help="print JSON on stdout"
     )
     common.add_argument(
-        "--registry", metavar="PATH", default=argparse.SUPPRESS, help="registry folder to use"
+        "--registry",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="registry folder or postgresql:// URL to use",
     )
     parser = _Parser(
         prog="modelbook",
@@ -424,7 +448,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"modelbook {__version__}")
     parser.add_argument("--json", action="store_true", help="print JSON on stdout")
-    parser.add_argument("--registry", metavar="PATH", help="registry folder to use")
+    parser.add_argument(
+        "--registry", metavar="PATH", help="registry folder or postgresql:// URL to use"
+    )
     sub = parser.add_subparsers(dest="command", metavar="VERB")
 
     def verb(name: str, help: str) -> argparse.ArgumentParser:
@@ -493,6 +519,14 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("pca", "classifier", "both", "off"),
         help="multivariate drift: PCA reconstruction error (default), domain classifier, both",
     )
+    monitor.add_argument(
+        "--segments", nargs="+", metavar="COL",
+        help="judge each value of these columns apart (region*plan: an intersection)",
+    )  # fmt: skip
+    monitor.add_argument(
+        "--sensitive", nargs="+", metavar="COL",
+        help="sensitive features for fairness measures (gender*age_band: an intersection)",
+    )  # fmt: skip
     history = verb("history", "monitor runs of NAME (or NAME@VERSION), newest first")
     history.add_argument("ref")
     history.add_argument("--since", type=_since, help="only runs newer than 30d, 12h, 2w, a date")
@@ -511,6 +545,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep unreferenced files younger than S seconds (default 3600; 0: none)",
     )  # fmt: skip
     verb("check", "verify every artifact file's hash and every reference; exit 1 if broken")
+    push = verb("push", "copy a version, with its data, profiles and files, to another registry")
+    push.add_argument("ref", help="the version to copy, e.g. churn@3 or churn@production")
+    push.add_argument("--to", required=True, metavar="REGISTRY", help="postgresql://... or PATH")
+    push.add_argument("--alias", help="point this alias of the destination at the copy")
+    pull = verb("pull", "copy a version, with its data, profiles and files, from another registry")
+    pull.add_argument("ref", help="the version to copy, e.g. churn@production")
+    pull.add_argument(
+        "--from", dest="from_", required=True, metavar="REGISTRY", help="postgresql://... or PATH"
+    )
+    pull.add_argument("--alias", help="point this alias of this registry at the copy")
+    init = verb("init", "create a registry's tables (or migrate them): postgresql://... or PATH")
+    init.add_argument("url", nargs="?", metavar="URL", help="a team registry URL or a folder")
+    init.add_argument(
+        "--objects", metavar="WHERE",
+        help="a team registry's files: a shared folder or s3://bucket/prefix (stored for all)",
+    )  # fmt: skip
     verb("where", "print the registry folder in use")
     env = verb("env", "the environment recorded with a model, as pip requirements")
     env.add_argument("ref")
@@ -555,6 +605,9 @@ _COMMANDS: Mapping[str, Callable[[argparse.Namespace], _Outcome]] = {
     "feedback": _cmd_feedback,
     "gc": _cmd_gc,
     "check": _cmd_check,
+    "push": _cmd_push,
+    "pull": _cmd_pull,
+    "init": _cmd_init,
     "where": _cmd_where,
     "env": _cmd_env,
     "run": _cmd_run,

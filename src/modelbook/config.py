@@ -46,6 +46,7 @@ SECTIONS: Mapping[str, str] = {
     "alerts": "alert delivery: webhook, command, retries (read by the scheduled-run engine)",
     "feedback": "late labels: min_labels, the labelled rows a realized-quality verdict needs",
     "policy": "rollback/retraining policies, one table per policy (read by modelbook.policies)",
+    "registry": "where the registry is: url (a team registry) and objects (its files)",
 }
 
 

@@ -469,11 +469,11 @@ def feedback(
     import duckdb
     import numpy as np
 
-    from modelbook.registry import Ref, Registry, find_home
+    from modelbook.registry import Ref, open_registry
     from modelbook.registry.store import now
 
     name = _model_name(model)
-    reg = Registry(find_home(registry))
+    reg = open_registry(registry)
     reg.require()
     reg.resolve(Ref(name), kind="model")  # NotFoundError naming what exists
     limit = _min_labels(min_labels, reg)

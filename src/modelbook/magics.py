@@ -110,6 +110,20 @@ MONITOR.add_argument(
     choices=("pca", "classifier", "both", "off"),
     help="multivariate drift: PCA reconstruction error (default), domain classifier, both, off",
 )
+MONITOR.add_argument(
+    "--segments", nargs="+", metavar="COL",
+    help="judge each value of these columns apart (region*plan: an intersection)",
+)  # fmt: skip
+MONITOR.add_argument(
+    "--sensitive", nargs="+", metavar="COL",
+    help="sensitive features for fairness measures (gender*age_band: an intersection)",
+)  # fmt: skip
+
+
+def _slices(values: list[str] | None) -> list[tuple[str, ...]] | None:
+    """``--segments region region*plan`` (commas also split) as the API's list of tuples."""
+    items = [v for item in values or [] for v in item.split(",") if v]
+    return [tuple(v.split("*")) for v in items] or None
 
 
 def _modelbook_parser() -> _Parser:
@@ -156,6 +170,16 @@ def _modelbook_parser() -> _Parser:
         help="keep unreferenced files younger than S seconds (default 3600; 0: none)",
     )  # fmt: skip
     sub.add_parser("check", help="verify every artifact file's hash and every reference")
+    push = sub.add_parser("push", help="copy a version and what it references to a registry")
+    push.add_argument("ref", help="the version to copy, e.g. churn@3")
+    push.add_argument("--to", required=True, metavar="REGISTRY", help="postgresql://... or PATH")
+    push.add_argument("--alias", help="point this alias of the destination at the copy")
+    pull = sub.add_parser("pull", help="copy a version and what it references from a registry")
+    pull.add_argument("ref", help="the version to copy, e.g. churn@production")
+    pull.add_argument(
+        "--from", dest="from_", required=True, metavar="REGISTRY", help="postgresql://... or PATH"
+    )
+    pull.add_argument("--alias", help="point this alias of this registry at the copy")
     rollback = sub.add_parser("rollback", help="move NAME@ALIAS back to its previous version")
     rollback.add_argument("ref", help="the alias to move back, e.g. churn@production")
     rollback.add_argument("--reason", help="why (recorded in the alias history)")
@@ -279,7 +303,8 @@ class ModelbookMagics(Magics):  # type: ignore[misc]
         """%monitor REF --data BATCH [--target LABELS] [--reference DATASET] [--columns C ...]
         [--store none|profile|data] [--fail-on-alert] [--rules DICT] [--trust]
         [--scores COL [COL ...]] [--predicted COL] [--multivariate pca|classifier|both|off]
-        [--time COL] [--chunk month|week|1d|6h|quarter|N] [--id COL] [--challenger REF]"""
+        [--time COL] [--chunk month|week|1d|6h|quarter|N] [--id COL] [--challenger REF]
+        [--segments COL [A*B ...]] [--sensitive COL [A*B ...]]"""
         args = self._parse(MONITOR, line)
         if args is None:
             return None
@@ -308,6 +333,8 @@ class ModelbookMagics(Magics):  # type: ignore[misc]
                 chunk=args.chunk,
                 id=args.id,
                 challenger=args.challenger,
+                segments=_slices(args.segments),
+                sensitive=_slices(args.sensitive),
             )
         if args.fail_on_alert and not report.ok:
             from IPython.display import display
@@ -335,7 +362,7 @@ class ModelbookMagics(Magics):  # type: ignore[misc]
     @line_magic  # type: ignore[misc]
     def modelbook(self, line: str) -> Any:
         """%modelbook use|where|ls|show|load|alias|rollback|policy|env|history|feedback|diff|gc|check
-        ... (--help)"""
+        |push|pull ... (--help)"""
         args = self._parse(MODELBOOK, line)
         if args is None:
             return None
@@ -406,6 +433,12 @@ class ModelbookMagics(Magics):  # type: ignore[misc]
     def _cmd_check(self, args: argparse.Namespace) -> Any:
         return api.check()
 
+    def _cmd_push(self, args: argparse.Namespace) -> Any:
+        return api.push(args.ref, to=args.to, alias=args.alias)
+
+    def _cmd_pull(self, args: argparse.Namespace) -> Any:
+        return api.pull(args.ref, from_=args.from_, alias=args.alias)
+
     def _cmd_rollback(self, args: argparse.Namespace) -> Any:
         return api.rollback(args.ref, reason=args.reason)
 
@@ -416,6 +449,8 @@ class ModelbookMagics(Magics):  # type: ignore[misc]
 def _described(home: Any) -> str:
     if home is None:
         return f"{api.where()} (found as usual: MODELBOOK_HOME, else the nearest .modelbook/)"
+    if getattr(home, "is_team", False):  # a team registry's Location: its URL, no password
+        return f"{home} (team registry)"
     if (home / "registry.duckdb").exists():
         return str(home)
     return f"{home} (no registry there yet: the first %register creates it)"

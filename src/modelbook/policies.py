@@ -513,7 +513,7 @@ def _payload(
         "trigger_runs": runs,
         "trigger": base["trigger"],
         "from_version": base.get("from_version"),
-        "registry": str(reg.home),
+        "registry": str(reg.location),
         "host": socket.gethostname(),
         **more,
     }
@@ -542,7 +542,7 @@ def _send(reg: Registry, action: PolicyAction) -> None:
         "exit_code": action.exit_code,
         "output": action.output,
         "message": action.message,
-        "registry": str(reg.home),
+        "registry": str(reg.location),
         "host": socket.gethostname(),
     }
     deliver_payload(payload, alert_settings(reg.home), home=reg.home)
@@ -565,15 +565,17 @@ def _run_action(
         output = folder / f"{policy.name}-{stamp}.ipynb"
         params = folder / f"{policy.name}-{stamp}.json"
         params.write_text(json.dumps({**policy.parameters, "alert": payload}, default=str))
+        # A team registry's URL goes by MODELBOOK_HOME: never a password in argv.
+        where = ["--registry", str(reg.home)] if not reg.is_team else []
         argv = [
             sys.executable, "-m", "modelbook", "run", str(notebook), "-f", str(params),
-            "--output", str(output), "--registry", str(reg.home),
+            "--output", str(output), *where,
         ]  # fmt: skip
         log = folder / f"{policy.name}-{stamp}.log"
         what = str(notebook)
     env = dict(
         os.environ,
-        MODELBOOK_HOME=str(reg.home),
+        MODELBOOK_HOME=reg.location.url or str(reg.home),
         MODELBOOK_POLICY=policy.name,
         MODELBOOK_ALIAS=policy.ref,
     )
@@ -657,4 +659,4 @@ def policy_status(reg: Registry) -> PolicyStatus:
                 ),
             )
         )
-    return PolicyStatus(policies=tuple(states), registry=str(reg.home))
+    return PolicyStatus(policies=tuple(states), registry=str(reg.location))

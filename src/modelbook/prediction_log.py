@@ -50,7 +50,7 @@ def prediction_logs(reg: Registry, model: str) -> list[LogFile]:
             run_id=str(r["run_id"]),
             model=str(r["model"]),
             model_version=int(r["model_version"]),
-            path=reg.objects.path_for(str(r["blob"])),
+            path=reg.objects.local_path(str(r["blob"])),
             n_rows=int(r["n_rows"]),
             id_column=str(r["id_column"]),
             time_column=None if r["time_column"] is None else str(r["time_column"]),

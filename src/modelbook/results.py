@@ -16,11 +16,13 @@ __all__ = [
     "AliasChange",
     "CheckProblem",
     "CheckReport",
+    "CopiedVersion",
     "DatasetVersion",
     "GcReport",
     "Listing",
     "ModelVersion",
     "Renderable",
+    "TransferReport",
     "to_jsonable",
 ]
 
@@ -209,3 +211,79 @@ class CheckReport(Renderable):
     def __repr__(self) -> str:
         state = "ok" if self.ok else f"{len(self.problems)} problems"
         return f"<CheckReport {self.registry}: {state}>"
+
+
+# -- push / pull (modelbook.registry.transfer) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CopiedVersion:
+    """One version a transfer copied, or found already there."""
+
+    kind: str  # 'model' | 'dataset'
+    name: str
+    source_version: int
+    version: int  # its number on the destination
+    copied: bool  # False: the destination had it (same identity / fingerprint)
+    role: str = "target"  # 'target' | 'training' | 'evaluation'
+
+
+@dataclass(frozen=True, repr=False)
+class TransferReport(Renderable):
+    """What ``push`` / ``pull`` did: the versions copied (or found), files and bytes sent."""
+
+    action: str  # 'push' | 'pull'
+    entry: str  # 'model' | 'dataset'
+    name: str
+    source: str  # where from, as shown (no credentials)
+    destination: str
+    source_version: int
+    version: int  # the version on the destination
+    copied: bool  # False: it was there already; nothing was written (except ``alias``)
+    versions: tuple[CopiedVersion, ...] = ()
+    files: int = 0  # blobs uploaded to the destination's store
+    bytes: int = 0
+    rows: int = 0  # metadata rows inserted
+    alias: str | None = None
+    alias_moved: bool = False
+    tables: Mapping[str, int] = field(default_factory=dict)  # rows inserted, by table
+    kind = "transfer"
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    @property
+    def source_ref(self) -> str:
+        return f"{self.name}@{self.source_version}"
+
+    def summary(self) -> str:
+        """One line: what was copied where, or that nothing needed copying."""
+        if not self.copied:
+            moved = f"; alias {self.alias} → {self.version}" if self.alias_moved else ""
+            return (
+                f"{self.entry} {self.source_ref} is already at {self.destination} as {self.ref}: "
+                f"nothing copied{moved}"
+            )
+        verb = "pushed" if self.action == "push" else "pulled"
+        parts = [
+            f"{v.name}@{v.source_version} → @{v.version}" + ("" if v.copied else " (there already)")
+            for v in self.versions
+            if v.role != "target"
+        ]
+        also = f" with {', '.join(parts)}" if parts else ""
+        alias = f"; alias {self.alias} → {self.version}" if self.alias else ""
+        return (
+            f"{verb} {self.entry} {self.source_ref} from {self.source} to {self.destination} as "
+            f"{self.ref}{also}: {self.files} {'file' if self.files == 1 else 'files'} "
+            f"({_size(self.bytes)}), {self.rows} rows{alias}"
+        )
+
+    def __repr__(self) -> str:
+        return f"<TransferReport {self.summary()}>"
+
+
+def _size(n: int) -> str:
+    from modelbook.render.format import fmt_bytes
+
+    return fmt_bytes(n)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from modelbook.errors import ConfigError
-from modelbook.registry import Registry, find_home, parse_ref
+from modelbook.registry import open_registry, parse_ref
 from modelbook.registry.store import now
 from modelbook.results import Renderable
 
@@ -309,7 +309,7 @@ def history(
         raise ConfigError(f"limit={limit!r} must be a positive whole number of runs.")
     parsed = parse_ref(ref)
     start = parse_since(since)
-    reg = Registry(find_home(registry))
+    reg = open_registry(registry)
     resolved, every, rows, total = reg.monitor_history(parsed, since=start, limit=limit)
     runs = _runs(rows)
     if resolved.kind == "model" and runs:

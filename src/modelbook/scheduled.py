@@ -21,7 +21,7 @@ from typing import Any
 
 from modelbook.capture.context import ENV_NOTEBOOK, ENV_PARAMETERS, ENV_REPORT, ENV_SOURCE
 from modelbook.errors import ConfigError
-from modelbook.registry import Registry, find_home
+from modelbook.registry import Location, Registry, find_location
 from modelbook.registry.store import now
 from modelbook.results import Renderable
 
@@ -240,7 +240,7 @@ def _parameters_of(row: Mapping[str, Any]) -> Any:
 
 
 def _monitors(
-    home: Path,
+    home: Location,
     notebook: str,
     parameters: Mapping[str, Any],
     started: datetime,
@@ -302,14 +302,15 @@ def run_notebook(
     if not isinstance(param_registry, str) or not param_registry:
         param_registry = None
     chosen = registry if registry is not None else param_registry
-    home = find_home(chosen)
+    home = find_location(chosen)
     html_path = Path(html).expanduser().absolute() if html else None
     environment = {
         ENV_SOURCE: "scheduled",
         ENV_NOTEBOOK: str(path),
         ENV_PARAMETERS: params_json,
         ENV_REPORT: str(html_path or ""),
-        "MODELBOOK_HOME": str(home),
+        # The child needs the full URL of a team registry (credentials stay out of output).
+        "MODELBOOK_HOME": home.url or str(home),
     }
     with tempfile.TemporaryDirectory(prefix="modelbook-run-") as tmp:
         executed = Path(output).expanduser().absolute() if output else Path(tmp) / path.name

@@ -108,3 +108,26 @@ def test_feedback_and_rollback(registry: Path, tmp_path: Path) -> None:
     assert "prediction log: 1,000 rows by customer_id" in text
     assert "rollback: 3 consecutive runs of churn@2 alerted on quality" in text
     assert "cannot roll back churn@production: no earlier version held it" in text
+
+
+def test_segments_and_fairness(registry: Path, tmp_path: Path) -> None:
+    """Issue 13's notebook: the north drifts (its prices rose) and the model flags men far more
+    often than women; both show in the report, the 12-row null gender group as insufficient."""
+    home = tmp_path / "segments-registry"
+    out = tmp_path / "segments_and_fairness.ipynb"
+    papermill.execute_notebook(
+        str(NOTEBOOKS / "segments_and_fairness.ipynb"),
+        str(out),
+        parameters={"registry": str(home)},
+        progress_bar=False,
+        cwd=str(tmp_path),
+    )
+    [run] = modelbook.history("churn", registry=home).runs  # the API's look was store="none"
+    assert run.status == "alert"
+    text = _outputs(out)
+    assert "worst segment region*plan=north*" in text or "worst segment region=north" in text
+    assert "segments by region: 1 of 4 segments alert" in text
+    assert "fairness: demographic parity ratio by gender ratio 0.5" in text
+    assert "group (null): n 12, selection rate insufficient" in text
+    assert "Segments by region: 1 of 4 segments alert" in text  # the static HTML
+    assert "data:image/svg+xml;base64," in text and "<svg" not in text  # charts as <img>

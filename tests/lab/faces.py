@@ -20,6 +20,8 @@ STATIC_HEADINGS = {
     "Multivariate drift": "multivariate",
     "Prediction drift": "prediction_drift",
     "Quality": "quality",
+    "Segments": "segments",
+    "Fairness": "fairness",
     "Serving cost": "serving",
     "Changed since registration": "environment",
 }

@@ -135,6 +135,61 @@ def close_the_loop(home: Path) -> dict[str, Any]:
     return out
 
 
+def segments_and_fairness(home: Path) -> dict[str, Any]:
+    """Issue 13 on the registry of :func:`build_registry`, after its outputs (the fixture only):
+    a credit model (a pipeline that reads three numeric columns; region and gender pass through
+    unused) monitored with ``--segments region --sensitive gender`` on a labelled batch where
+    prices rose in the north only, and where men, who call support more, are flagged more often
+    (a demographic parity ratio below 0.8); twelve rows have no gender: an insufficient group."""
+    import numpy as np
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    import modelbook as mb
+
+    train = _credit(np.random.default_rng(20), 1_500)
+    x, y = train.drop(columns="churned"), train["churned"]
+    numeric = ColumnTransformer([("numeric", "passthrough", ["tenure", "charges", "calls"])])
+    model = make_pipeline(numeric, LogisticRegression(max_iter=1_000)).fit(x, y)
+    mb.register(model, name="credit", data=x, target=y, registry=home)
+    batch = _credit(np.random.default_rng(21), 1_200, north_price_rise=30.0)
+    batch.loc[batch.index[:12], "gender"] = None
+    report = mb.monitor(
+        "credit",
+        data=batch,
+        target="churned",
+        segments=["region"],
+        sensitive=["gender"],
+        registry=home,
+    )
+    return {"segments": report}
+
+
+def _credit(rng: Any, n: int, *, north_price_rise: float = 0.0) -> Any:
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "region": rng.choice(["north", "south", "east", "west"], n, p=[0.2, 0.4, 0.25, 0.15]),
+            "gender": rng.choice(["F", "M"], n),
+            "tenure": rng.gamma(2.0, 12.0, n).round(1),
+        }
+    )
+    rise = np.where(frame["region"] == "north", north_price_rise, 0.0)
+    frame["charges"] = (rng.normal(75, 12, n) + rise).round(2)
+    frame["calls"] = rng.poisson(np.where(frame["gender"] == "M", 4.0, 2.0)).astype(float)
+    logit = (
+        -0.08 * (frame["tenure"] - 24)
+        + 0.05 * (frame["charges"] - 80)
+        + 0.45 * (frame["calls"] - 3)
+        - 0.5
+    )
+    frame["churned"] = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return frame
+
+
 def _concat(*frames: Any) -> Any:
     import pandas as pd
 
@@ -207,6 +262,8 @@ def notebook(results: dict[str, Any]) -> Any:
         "--challenger churn@3",
         "feedback": "%modelbook feedback churn --labels late --id customer_id --target churned",
         "policy": "%modelbook policy check",
+        "segments": "%monitor credit --data batch --target churned --segments region "
+        "--sensitive gender",
         "future": "%modelbook future churn@2  # written by a newer modelbook: an unknown kind",
     }
     results = {**results, "future": FutureResult()}
@@ -233,6 +290,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / ".modelbook"
         results = {**build_registry(home), **close_the_loop(home)}
+        results.update(segments_and_fairness(home))
         FIXTURE.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook(results), FIXTURE)
     print(f"wrote {FIXTURE}")

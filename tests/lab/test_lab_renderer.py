@@ -46,6 +46,7 @@ def test_saved_notebook_renders_without_kernel_and_sorts(page: Any, lab: Lab) ->
         "challenger_comparison",
         "feedback_report",
         "policy_status",
+        "monitor_report",  # segments and fairness (issue 13)
     ]
     # A kind this renderer does not know still shows its data, as a tree.
     unknown = page.locator(".jp-RenderedModelbook .mb-unknown")

@@ -22,6 +22,7 @@ def test_flags_are_api_keywords() -> None:
     assert flags == {
         "data", "target", "reference", "columns", "store", "fail_on_alert", "rules", "trust",
         "scores", "predicted", "time", "chunk", "multivariate", "id", "challenger",
+        "segments", "sensitive",
     }  # fmt: skip
     assert flags <= keywords
 
@@ -104,7 +105,8 @@ def test_fail_on_alert(ip: Any, trained: Any, drifted: pd.DataFrame, batch: pd.D
         (
             "churn --data batch --rules \"{'stores': 1}\"",
             "unknown setting 'stores' in monitor; allowed: store, progress, packages, drift, "
-            "multivariate, checks, columns, id_column, prediction_log_days.",
+            "multivariate, fairness, checks, columns, id_column, prediction_log_days, "
+            "segments, max_segments, min_group.",
         ),
         (
             "churn --data missing.parquet",

@@ -56,7 +56,8 @@ def test_rule_forms_and_column_overrides() -> None:
         (
             {"stores": "none"},
             "unknown setting 'stores' in monitor; allowed: store, progress, packages, drift, "
-            "multivariate, checks, columns, id_column, prediction_log_days.",
+            "multivariate, fairness, checks, columns, id_column, prediction_log_days, "
+            "segments, max_segments, min_group.",
         ),
         ({"store": "all"}, "monitor.store must be one of none, profile, data; got 'all'."),
         (
@@ -127,7 +128,7 @@ def test_config_errors_name_the_file(registry: Path, tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(registry)
     assert str(info.value) == (
-        f"unknown setting 'monitr' in {registry / 'monitor.toml'}; allowed tables: monitor, alerts, feedback, policy."
+        f"unknown setting 'monitr' in {registry / 'monitor.toml'}; allowed tables: monitor, alerts, feedback, policy, registry."
     )
     (registry / "monitor.toml").write_text("[monitor\n")
     with pytest.raises(ConfigError, match=r"monitor\.toml is not valid TOML"):
@@ -153,7 +154,7 @@ def test_monitor_is_callable_in_any_import_order() -> None:
             [
                 "ref", "data", "target", "reference", "columns", "store", "fail_on_alert",
                 "rules", "trust", "scores", "predicted", "multivariate", "registry",
-                "time", "chunk", "id", "challenger",
+                "time", "chunk", "id", "challenger", "segments", "sensitive",
             ]
         )
     )  # fmt: skip

@@ -13,7 +13,6 @@ import math
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -27,6 +26,7 @@ import modelbook as mb
 from modelbook import catalog
 from modelbook.errors import DataError, IntegrityError
 from modelbook.results import ModelVersion
+from team_server import registry_connection
 
 Split = tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.Series]
 
@@ -398,7 +398,7 @@ def test_a_failure_in_estimation_writes_nothing(
     assert _blobs(registry) == before_blobs
     tmp = registry / "objects" / "tmp"
     assert not tmp.exists() or list(tmp.iterdir()) == []
-    with duckdb.connect(str(registry / "registry.duckdb"), read_only=True) as con:
+    with registry_connection() as con:
         assert con.execute("SELECT count(*) FROM model_versions").fetchall() == [(0,)]
         assert con.execute("SELECT count(*) FROM dataset_versions").fetchall() == [(1,)]
 

@@ -19,10 +19,11 @@ from sklearn.linear_model import LogisticRegression
 
 import modelbook as mb
 from modelbook.registry.schema import SCHEMA_VERSION
+from team_server import registry_connection
 
 
 def _blob(registry: Path, ref: str) -> Path:
-    con = duckdb.connect(str(registry / "registry.duckdb"), read_only=True)
+    con = registry_connection()
     name, _, version = ref.partition("@")
     table = "model_versions" if name == "model" else "dataset_versions"
     blob = con.execute(
@@ -213,7 +214,8 @@ def test_check_of_a_sound_registry(stored: Path, ip: Any) -> None:
     assert report.files_checked == 2 and report.notes == ()
     assert report.counts["model_versions"] == 1 and report.counts["dataset_versions"] == 1
     text = str(report)
-    assert text.startswith(f"registry {stored}: ok, nothing is broken\nverified: 2 artifact files")
+    where = mb.where()  # the folder, or a team registry's URL without password
+    assert text.startswith(f"registry {where}: ok, nothing is broken\nverified: 2 artifact files")
     bundle = report._repr_mimebundle_()
     assert bundle["application/vnd.modelbook.v1+json"]["type"] == "check_report"
     assert bundle["application/vnd.modelbook.v1+json"]["data"]["ok"] is True
@@ -292,7 +294,7 @@ def _sql(registry: Path, *statements: str) -> None:
 
 
 def _run_id(registry: Path) -> str:
-    con = duckdb.connect(str(registry / "registry.duckdb"), read_only=True)
+    con = registry_connection()
     run_id = str(con.execute("SELECT id FROM monitor_runs").fetchall()[0][0])
     con.close()
     return run_id
@@ -566,9 +568,9 @@ def test_gc_keeps_temporary_files_of_running_processes(stored: Path) -> None:
 
 def test_a_staged_blob_survives_gc_until_committed(stored: Path) -> None:
     """A registration stages its file, gc runs at grace 0, then the commit installs it."""
-    from modelbook.registry import Registry
+    from modelbook.registry import open_registry
 
-    reg = Registry(stored)
+    reg = open_registry()  # local or team, as the test runs
     digest = reg.objects.put_bytes(b"a model's bytes")
     assert mb.gc(grace_seconds=0).removed_files == 0
     assert not reg.objects.path_for(digest).exists()  # not in place before the commit
@@ -585,7 +587,7 @@ def test_a_staged_blob_survives_gc_until_committed(stored: Path) -> None:
 
 
 def test_a_version_naming_a_missing_file_is_never_committed(stored: Path) -> None:
-    from modelbook.registry import Registry
+    from modelbook.registry import open_registry
 
     row = {
         "name": "ghost", "flavor": "pickle", "class_name": "x.Y", "blob": "ab" * 32,
@@ -594,7 +596,7 @@ def test_a_version_naming_a_missing_file_is_never_committed(stored: Path) -> Non
         "created_by": "test",
     }  # fmt: skip
     with pytest.raises(mb.IntegrityError) as info:
-        Registry(stored).add_model_version(row, alias=None, by="test")
+        open_registry().add_model_version(row, alias=None, by="test")
     assert str(info.value) == (
         f"artifact file {stored / 'objects' / 'ab' / ('ab' * 31)} is missing: refusing to commit "
         "a version that names it; register the object again."
@@ -612,6 +614,6 @@ def test_check_html_survives_a_sanitizer(lineage: Path) -> None:
     tags = {"table", "thead", "tbody", "tr", "th", "td", "div", "p", "h3", "strong", "code"}
     clean = nh3.clean(html, tags=tags, attributes={"*": {"style"}}, strip_comments=True)
     text = re.sub(r"<[^>]+>", " ", clean)
-    assert f"registry {lineage}: BROKEN, 1 problem" in text
+    assert f"registry {mb.where()}: BROKEN, 1 problem" in text
     assert "broken" in text and "blob.missing" in text and "dataset data@1" in text
     assert "restore objects/" in text and "verified: " in text

@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -21,6 +20,7 @@ from sklearn.preprocessing import StandardScaler
 import modelbook as mb
 from modelbook.registry.objects import temp_host
 from modelbook.results import DatasetVersion, ModelVersion
+from team_server import registry_connection
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ def test_register_dataset_roundtrip_and_dedup(registry: Path, frame: pd.DataFram
 
 def test_profile_is_stored_in_duckdb(registry: Path, frame: pd.DataFrame) -> None:
     mb.register(frame, name="customers")
-    con = duckdb.connect(str(registry / "registry.duckdb"), read_only=True)
+    con = registry_connection()
     rows = con.execute(
         "SELECT name, kind, count, nulls, min, max, mean, top_values FROM column_profiles "
         "WHERE dataset = 'customers' ORDER BY position"
@@ -293,7 +293,7 @@ class _Unpicklable:
 
 
 def _table_counts(registry: Path) -> dict[str, int]:
-    con = duckdb.connect(str(registry / "registry.duckdb"), read_only=True)
+    con = registry_connection()
     try:
         return {
             table: int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
@@ -371,7 +371,7 @@ def test_identical_model_returns_the_stored_version(
     )
     assert mb.register(_fit(frame, labels), name="churn").version == 5  # no training data
     assert mb.register(_fit(frame, labels), name="churn").reused
-    con = duckdb.connect(str(registry / "registry.duckdb"), read_only=True)
+    con = registry_connection()
     identities = [r[0] for r in con.execute("SELECT identity FROM model_versions").fetchall()]
     con.close()
     assert len(set(identities)) == 5 and all(i.startswith("xxh3:") for i in identities)

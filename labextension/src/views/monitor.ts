@@ -14,12 +14,13 @@ import {
 } from '../format';
 import { dataTable, IColumn, kvTable } from '../table';
 import { badge, Data, driftDetail, driftTable, header, View } from './common';
+import { fairnessHeadline, fairnessSection, segmentsSection, worstSegment } from './segments';
 
 // -- monitoring -----------------------------------------------------------------------------
 //
 // The report's sections, in the order of the static HTML (render/monitor.py) and of the live
 // widget (widgets/monitor.py): summary, findings (errors and alerts first), data drift,
-// prediction drift, quality, serving cost, changes since registration. Each section carries
+// prediction drift, quality, segments, fairness, serving cost, changes since registration. Each section carries
 // ``data-mb-section`` with the same key as the widget's. The full check list and the run's
 // details follow, folded, as extras of this view.
 
@@ -165,6 +166,8 @@ export function findings(checks: Data[]): Data[] {
     c =>
       status(c) in STATUS_ORDER &&
       check(c) !== 'drift.column' &&
+      // A segment's own checks live in the segments section; `segments.<key>` stands for them.
+      !check(c).startsWith('segment.') &&
       (status(c) !== 'info' || !OWN_SECTIONS.some(p => check(c).startsWith(p)))
   );
   found.push(...checks.filter(c => check(c) === 'drift.column' && status(c) === 'alert'));
@@ -340,6 +343,10 @@ export const monitorReport: View = d => {
   const lead = estimateLine(estimated);
   const withRealized = Object.values(estimated).some(e => isNumber(asRecord(e).realized));
   const envChanges = asArray(d.environment_changes).map(asArray);
+  const segments = d.segments ? asRecord(d.segments) : null;
+  const fairness = d.fairness ? asRecord(d.fairness) : null;
+  const worst = segments ? worstSegment(segments) : null;
+  const gap = fairness ? fairnessHeadline(fairness) : null;
   const seconds =
     typeof d.started_at === 'string' && typeof d.finished_at === 'string'
       ? (Date.parse(d.finished_at) - Date.parse(d.started_at)) / 1000
@@ -355,6 +362,8 @@ export const monitorReport: View = d => {
         `${fmtInt(d.n_rows)} rows`,
         d.reference ? `reference ${asString(d.reference)}` : null,
         drift && driftColumns.length ? `${drifted} of ${tested} columns drifted` : null,
+        worst ? `worst segment ${worst}` : null,
+        gap ? `fairness: ${gap}` : null,
         `${alerts.length} alert${alerts.length === 1 ? '' : 's'}`,
         `${fmtDate(d.started_at)}${isNumber(seconds) ? ` · ${fmtNum(seconds)} s` : ''}`,
         d.source ? `source: ${asString(d.source)}` : null
@@ -388,6 +397,8 @@ export const monitorReport: View = d => {
         )
       : null,
     Object.keys(metrics).length ? keyed('quality', section('Quality', metricsComparison(metrics, refMetrics))) : null,
+    segments ? keyed('segments', segmentsSection(segments) ?? h('span')) : null,
+    fairness ? keyed('fairness', fairnessSection(fairness, checks) ?? h('span')) : null,
     serving.length ? keyed('serving', section('Serving cost', kvTable(serving), { open: false })) : null,
     envChanges.length
       ? keyed(

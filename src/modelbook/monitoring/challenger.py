@@ -655,7 +655,7 @@ def _store(
     )
     from modelbook.alerts import deliver
 
-    deliver(champion, registry=champ_ctx.registry.home)  # the serving version's alerts
+    deliver(champion, registry=champ_ctx.registry.location)  # the serving version's alerts
     from modelbook.monitoring.run import _evaluate_policies
 
     # Rollback/retraining policies judge the stored runs (they skip role 'challenger').

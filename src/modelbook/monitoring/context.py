@@ -39,6 +39,8 @@ class Findings:
     environment_changes: list[tuple[str, str | None, str | None]] = field(default_factory=list)
     estimated: dict[str, dict[str, Any]] = field(default_factory=dict)  # monitoring/estimation
     multivariate: Any = None  # MultivariateDrift (monitoring/multivariate)
+    segments: dict[str, Any] | None = None  # monitoring/segments (JSON shape documented there)
+    fairness: dict[str, Any] | None = None  # monitoring/fairness (JSON shape documented there)
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,10 @@ class RunContext:
     predicted_column: str | None = None
     # The prediction log's ids (and times), read and checked before anything runs (predlog.py).
     log: LogInputs | None = None
+    # Slices to monitor (monitoring/segments.py) and sensitive features (monitoring/fairness.py):
+    # each entry is one column, or several for an intersection, e.g. (("region",), ("a", "b")).
+    segments: tuple[tuple[str, ...], ...] = ()
+    sensitive: tuple[tuple[str, ...], ...] = ()
 
     @property
     def served_columns(self) -> tuple[str, ...]:

@@ -29,7 +29,7 @@ def run_model(ctx: RunContext, *, proba: bool = False) -> ModelRun:
     from modelbook.monitoring.context import ModelRun
     from modelbook.monitoring.predictions import input_columns, predict_batches, task_of
 
-    model = catalog.load(str(ctx.target), trust=ctx.trust, registry=ctx.registry.home)
+    model = catalog.load(str(ctx.target), trust=ctx.trust, registry=ctx.registry.location)
     task = task_of(model)
     inputs = input_columns(
         dict(ctx.signature) if ctx.signature else None,

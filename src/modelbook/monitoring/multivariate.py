@@ -160,7 +160,7 @@ class _Snapshot:
 
     @property
     def path(self) -> Path:
-        path = self._ctx.registry.objects.path_for(str(self.row["blob"]))
+        path = self._ctx.registry.objects.local_path(str(self.row["blob"]))
         if not path.exists():
             raise DataError(
                 f"the snapshot of {self._ctx.reference} is missing ({path}); run `modelbook check`"

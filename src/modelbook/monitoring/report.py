@@ -113,6 +113,10 @@ class MonitorReport(Renderable):
     period_end: datetime | None = None
     # The run's prediction log (monitoring/predlog.py; with id=): {"rows", "id_column", "blob"}.
     prediction_log: Mapping[str, Any] | None = None
+    # Per-segment results (monitoring/segments.py) and fairness (monitoring/fairness.py) as
+    # plain JSON mappings; their shapes are documented in those modules. None: not requested.
+    segments: Mapping[str, Any] | None = None
+    fairness: Mapping[str, Any] | None = None
     kind = "monitor_report"
 
     @property
@@ -259,6 +263,8 @@ class MonitorReport(Renderable):
             period_start=_when(data.get("period_start")),
             period_end=_when(data.get("period_end")),
             prediction_log=dict(data["prediction_log"]) if data.get("prediction_log") else None,
+            segments=dict(data["segments"]) if data.get("segments") else None,
+            fairness=dict(data["fairness"]) if data.get("fairness") else None,
         )
 
     @classmethod

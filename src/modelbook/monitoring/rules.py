@@ -19,6 +19,17 @@ In TOML a rule is a severity string, a threshold number, or a table of both::
     drift_share = 0.3
     correction = "holm"                              # p-values corrected over the columns
 
+    [tool.modelbook.monitor.fairness]                # sensitive= (modelbook.stats.fairness)
+    min_group = 30
+    ratio = 0.8
+
+Segments (:mod:`modelbook.monitoring.segments`) sit in the ``monitor`` table itself::
+
+    [tool.modelbook.monitor]
+    segments = ["region", "region*plan"]             # or ["region", ["region", "plan"]]
+    max_segments = 50                                # more values: the top 50 and "(other)"
+    min_group = 30                                   # smaller groups: reported, not compared
+
 Defaults (why) are in :data:`DEFAULT_CHECKS` and ``docs/monitoring.md``.
 """
 
@@ -31,6 +42,7 @@ from typing import Any
 
 from modelbook.errors import ConfigError
 from modelbook.stats.drift import DriftRules
+from modelbook.stats.fairness import FairnessRules
 from modelbook.stats.multivariate import MultivariateRules
 
 __all__ = [
@@ -93,6 +105,10 @@ DEFAULT_CHECKS: Mapping[str, Rule] = {
     # reconstruction error outside the reference band; the domain classifier's AUC (opt-in).
     "drift.multivariate": Rule("alert"),
     "drift.domain_classifier": Rule("alert"),
+    # Fairness ([fairness] table; monitoring/fairness.py): a disparity measure past its ratio /
+    # difference threshold, and its change against the evaluation/training data's disparity.
+    "fairness.disparity": Rule("alert"),
+    "fairness.change": Rule("alert"),
     # Quality against the metrics registered with the version: absolute drop of a
     # higher-is-better metric (accuracy, F1, ROC-AUC, R²), relative increase of an error (MAE, RMSE).
     "quality.drop": Rule("alert", 0.05),
@@ -118,8 +134,8 @@ COLUMN_CHECKS = (
 )
 
 _MONITOR_KEYS = (
-    "store", "progress", "packages", "drift", "multivariate", "checks", "columns",
-    "id_column", "prediction_log_days",
+    "store", "progress", "packages", "drift", "multivariate", "fairness", "checks", "columns",
+    "id_column", "prediction_log_days", "segments", "max_segments", "min_group",
 )  # fmt: skip
 
 
@@ -188,12 +204,19 @@ class MonitorRules:
     packages: tuple[str, ...] = WATCHED_PACKAGES
     drift: DriftRules = field(default_factory=DriftRules)
     multivariate: MultivariateRules = field(default_factory=MultivariateRules)
+    fairness: FairnessRules = field(default_factory=FairnessRules)  # monitoring/fairness.py
     checks: Mapping[str, Rule] = field(default_factory=lambda: dict(DEFAULT_CHECKS))
     columns: Mapping[str, Mapping[str, Rule]] = field(default_factory=dict)
     # The prediction log (monitoring/predlog.py): the batch's id column (None: no log), and how
     # many days `gc` keeps a log (None: forever).
     id_column: str | None = None
     prediction_log_days: float | None = None
+    # Segments (monitoring/segments.py): slices monitored by default (one tuple per slice), how
+    # many values a slice keeps before folding the rest into "(other)", and the smallest group
+    # that is compared (smaller ones are reported as insufficient).
+    segments: tuple[tuple[str, ...], ...] = ()
+    max_segments: int = 50
+    min_group: int = 30
 
     def rule(self, check: str, column: str | None = None) -> Rule:
         """The rule of ``check``, with the column's override when one is set."""
@@ -235,6 +258,7 @@ class MonitorRules:
         multivariate = MultivariateRules.from_mapping(
             config.get("multivariate", {}), f"{where}.multivariate"
         )
+        fairness = FairnessRules.from_mapping(config.get("fairness", {}), f"{where}.fairness")
         checks = dict(DEFAULT_CHECKS)
         checks.update(
             _flatten(config.get("checks", {}), f"{where}.checks", tuple(DEFAULT_CHECKS), checks)
@@ -259,7 +283,17 @@ class MonitorRules:
             raise ConfigError(
                 f"{where}.prediction_log_days must be a number of days > 0; got {days!r}."
             )
+        from modelbook.stats.segments import parse_slices
+
+        segments = parse_slices(config.get("segments"), f"{where}.segments")
+        sizes = {k: config.get(k, d) for k, d in (("max_segments", 50), ("min_group", 30))}
+        for key, value in sizes.items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{where}.{key} must be a whole number ≥ 1; got {value!r}.")
         return cls(
+            segments=segments,
+            max_segments=sizes["max_segments"],
+            min_group=sizes["min_group"],
             id_column=id_column,
             prediction_log_days=None if days is None else float(days),
             store=str(store),
@@ -267,6 +301,7 @@ class MonitorRules:
             packages=tuple(p.lower().replace("_", "-") for p in packages),
             drift=drift,
             multivariate=multivariate,
+            fairness=fairness,
             checks=checks,
             columns=columns,
         )

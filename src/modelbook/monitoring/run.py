@@ -32,6 +32,7 @@ from modelbook.monitoring import (
     data_drift,
     environment,
     estimation,
+    fairness,
     model_output,
     prediction_drift,
     predlog,
@@ -41,6 +42,7 @@ from modelbook.monitoring import (
     serving,
 )
 from modelbook.monitoring import multivariate as multivariate_drift
+from modelbook.monitoring import segments as segment_checks
 from modelbook.monitoring.checks import summarise
 from modelbook.monitoring.context import CheckFamily, RunContext
 from modelbook.monitoring.inputs import (
@@ -51,7 +53,7 @@ from modelbook.monitoring.inputs import (
     with_column,
 )
 from modelbook.monitoring.report import CheckResult, MonitorReport
-from modelbook.registry import Registry, Resolved, find_home
+from modelbook.registry import Registry, Resolved, open_registry
 from modelbook.registry.store import now
 from modelbook.results import to_jsonable
 
@@ -71,6 +73,7 @@ DATA_CHECKS: tuple[CheckFamily, ...] = (
     data_drift.checks,
     multivariate_drift.checks,
     served.dataset_checks,
+    segment_checks.dataset_checks,  # a dataset's segments (a model's run after its predictions)
 )
 #: Families that read the model version and its predictions, in report order.
 MODEL_CHECKS: tuple[CheckFamily, ...] = (
@@ -79,8 +82,10 @@ MODEL_CHECKS: tuple[CheckFamily, ...] = (
     served.checks,
     prediction_drift.checks,
     quality.checks,
+    fairness.checks,  # sensitive= groups: disparity of the predictions above
     estimation.checks,
     serving.checks,
+    segment_checks.checks,  # last: per segment, the predictions and quality computed above
 )
 
 _PROGRESS_CELLS = 20_000_000  # ~2 s of work on this class of machine
@@ -144,6 +149,8 @@ def monitor(
     id: str | None = None,
     time: str | None = None,
     challenger: str | None = None,
+    segments: object = None,
+    sensitive: object = None,
     registry: PathLike | None = None,
 ) -> MonitorReport | ChallengerComparison:
     """Check a batch against a model version (or dataset version) and store the run.
@@ -154,7 +161,7 @@ def monitor(
     from modelbook.capture.datasets import to_arrow
 
     started = now()
-    reg = Registry(find_home(registry))
+    reg = open_registry(registry)
     settings, mode = read_rules(reg, rules, store)
     settings = multivariate_drift.with_method(settings, multivariate)
     # Converting the batch (pandas → Arrow) overlaps the registry read: both release the GIL.
@@ -188,6 +195,7 @@ def monitor(
             scores=served.column_names(scores, "scores"),
             predicted=served.column_names(predicted, "predicted")[0] if predicted else None,
             log=(id_column, time),  # the ids read and checked: nothing written
+            slices=_slices(settings, segments, sensitive, rival is not None),
         )
         progress.step("profiled batch")
         found: list[CheckResult] = []
@@ -217,6 +225,25 @@ def monitor(
     if fail_on_alert:
         report.raise_for_alerts()
     return report
+
+
+def _slices(
+    settings: MonitorRules, segments: object, sensitive: object, challenger: bool
+) -> tuple[tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...]]:
+    """The run's (segments, sensitive features): the arguments, else the settings' segments."""
+    from modelbook.stats.segments import parse_slices
+
+    slices = parse_slices(segments), parse_slices(sensitive, "sensitive")
+    if challenger and slices != ((), ()):
+        from modelbook.errors import ConfigError
+
+        raise ConfigError(
+            "challenger= compares two versions on the whole batch; it does not combine with "
+            "segments=/sensitive= (monitor each version with segments= instead)."
+        )
+    if segments is None and not challenger:
+        slices = settings.segments, slices[1]
+    return slices
 
 
 def _challenger(
@@ -254,10 +281,12 @@ def _context(
     scores: tuple[str, ...] = (),
     predicted: str | None = None,
     log: tuple[str | None, str | None] = (None, None),
+    slices: tuple[tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...]] = ((), ()),
 ) -> RunContext:
     """Where the labels are, which columns are expected, and the batch profiled once.
 
     ``log``: the prediction log's (id column, time column), read and checked before profiling.
+    ``slices``: the run's (segments, sensitive features), checked before profiling.
     """
     base = unprofiled_context(
         reg,
@@ -271,6 +300,9 @@ def _context(
         scores=scores,
         predicted=predicted,
     )
+    if slices != ((), ()):
+        base = dataclasses.replace(base, segments=slices[0], sensitive=slices[1])
+        segment_checks.validate(base)
     id_column, time_column = log
     if id_column is None:
         return profiled(base)
@@ -434,7 +466,8 @@ def _report(
         _store_run(ctx.registry, report, context.parameters, current_user(), log=log_row)
         from modelbook.alerts import deliver
 
-        deliver(report, registry=ctx.registry.home)  # after storing: a failing sink loses nothing
+        # After storing: a failing sink loses nothing.
+        deliver(report, registry=ctx.registry.location)
         if ctx.target.kind == "model":  # rollback/retraining policies judge the stored run
             _evaluate_policies(ctx.registry, model=ctx.target.name, trigger="monitor")
     return report
@@ -479,6 +512,8 @@ def build_report(
         environment_changes=tuple(findings.environment_changes),
         estimated=findings.estimated,
         multivariate=findings.multivariate,
+        segments=findings.segments,
+        fairness=findings.fairness,
         batch_dataset=batch_dataset,
         store=mode,
         source=context.source,
@@ -491,7 +526,7 @@ def _store_batch(reg: Registry, resolved: Resolved, source: TableSource) -> str:
     from modelbook import catalog
 
     data: Any = source.table if source.table is not None else source.path
-    stored = catalog.register(data, name=f"{resolved.name}-batches", registry=reg.home)
+    stored = catalog.register(data, name=f"{resolved.name}-batches", registry=reg.location)
     return str(stored.ref)
 
 

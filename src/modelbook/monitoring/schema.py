@@ -27,6 +27,8 @@ def checks(ctx: RunContext) -> list[CheckResult]:
     """Missing, unexpected, re-typed and all-null columns; ranges, categories, nulls; NaN, ±inf."""
     ignore = [ctx.label_column] if ctx.label_column else []
     ignore += ctx.served_columns  # a served model's outputs (scores=, predicted=), not inputs
+    # Columns that name groups (segments=, sensitive=): a batch may carry them for that alone.
+    ignore += [c for names in ctx.segments + ctx.sensitive for c in names]
     found = schema_checks(
         ctx.expected,
         ctx.reference_profile,

@@ -456,14 +456,14 @@ def monitor_timeline(
     from modelbook.monitoring import run as engine
     from modelbook.monitoring import served
     from modelbook.monitoring.inputs import read_rules, read_stored
-    from modelbook.registry import find_home
+    from modelbook.registry import open_registry
     from modelbook.registry.store import now
 
     chunking = _check_arguments(time, chunk)
     started = now()
-    reg = Registry(find_home(registry))
+    reg = open_registry(registry)
     settings, mode = read_rules(reg, rules, store)
-    reg = _ChunkRegistry(reg.home, writes=mode != "none")
+    reg = _ChunkRegistry(reg.location, writes=mode != "none")
     source = to_arrow(data, what="data")
     stored = read_stored(reg, ref, reference)
     base = engine.unprofiled_context(
@@ -537,7 +537,7 @@ def monitor_timeline(
         )
         from modelbook.alerts import deliver
 
-        deliver(reports[-1], registry=reg.home)  # the newest chunk: the state now
+        deliver(reports[-1], registry=reg.location)  # the newest chunk: the state now
         if stored.target.kind == "model":  # policies judge the chunks, oldest first
             engine._evaluate_policies(reg, model=stored.target.name, trigger="monitor")
     timeline = MonitorTimeline(

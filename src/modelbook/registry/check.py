@@ -152,6 +152,31 @@ def _read_metadata(reg: Registry) -> dict[str, Any]:
     return out
 
 
+def _read_team_metadata(reg: Registry) -> dict[str, Any]:
+    """Pass 1 on a team registry: PostgreSQL keeps its own pages checksummed and its keys
+    enforced, so every table is counted and the references are followed as locally."""
+    out: dict[str, Any] = {
+        "tables": {},
+        "counts": {},
+        "problems": [],
+        "notes": [],
+        "versions": [],
+        "error": None,
+    }
+    with reg.read() as con:
+        if con is None:
+            raise NotFoundError(reg.missing_message())
+        from modelbook.registry.schema import current_version
+
+        out["schema"] = current_version(con)
+        for table in TABLES:
+            rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()
+            out["counts"][table] = int(rows[0][0])
+            out["tables"][table] = "ok"
+        _references(con, set(TABLES), out)
+    return out
+
+
 def _damage_detail(exc: Exception) -> str:
     """DuckDB's words when ``exc`` means a damaged file; re-raise anything else (a bug)."""
     if translate_duckdb_error(exc, Path("registry.duckdb")) is None:
@@ -424,20 +449,27 @@ def _hash_all(paths: list[Path]) -> dict[Path, str | None]:
 
 
 def _relative(reg: Registry, path: Path) -> str:
+    # A team registry's files are in a shared folder: named from it, as objects/ab/cd… .
+    base = reg.objects.root.parent if reg.is_team else reg.home
     try:
-        return str(path.relative_to(reg.home))
+        return str(path.relative_to(base))
     except ValueError:
         return str(path)
 
 
 def check_registry(reg: Registry) -> dict[str, Any]:
     """Verify ``reg``; plain data for :class:`~modelbook.results.CheckReport` (see module doc)."""
-    check_home(reg.home)
+    if reg.is_team:
+        meta = _read_team_metadata(reg)
+        state = "ok"
+    else:
+        check_home(reg.home)
     has_objects = reg.objects.root.is_dir() and any(reg.objects.iter_digests())
-    if not reg.db_path.exists() and not has_objects:
+    if reg.is_team:
+        pass
+    elif not reg.db_path.exists() and not has_objects:
         raise NotFoundError(reg.missing_message())
-
-    if reg.db_path.exists():
+    elif reg.db_path.exists():
         meta = _read_metadata(reg)
         state = "damaged" if meta["error"] else "ok"
     else:
@@ -560,7 +592,7 @@ def check_registry(reg: Registry) -> dict[str, Any]:
         ]
         recovery = _recovery(reg, state, meta, listing)
     return {
-        "registry": str(reg.home),
+        "registry": str(reg.location),
         "metadata": state,
         "tables": dict(meta["tables"]),
         "counts": dict(meta["counts"]),

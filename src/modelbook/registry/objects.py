@@ -17,6 +17,11 @@ when they are a day old), never a live writer's. Files are created with mode ``0
 the umask, like the metadata file, so a registry shared by a Unix group stays readable.
 
 Every read verifies the hash, so a tampered or truncated file is reported instead of loaded.
+
+:class:`BlobStore` is what the rest of modelbook may use of a store: the local folder here, and
+the S3-compatible store of a team registry (:mod:`modelbook.registry.remote_objects`), which
+uploads in ``put_file`` and reads through a local content-addressed cache. A team's shared
+folder is this ``ObjectStore`` on that folder.
 """
 
 from __future__ import annotations
@@ -33,10 +38,18 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from modelbook.errors import IntegrityError
 
-__all__ = ["ObjectStore", "sha256_file", "temp_host", "temp_owner"]
+__all__ = [
+    "BlobStore",
+    "ObjectStore",
+    "make_object_store",
+    "sha256_file",
+    "temp_host",
+    "temp_owner",
+]
 
 _CHUNK = 1 << 20
 _HEX = re.compile(r"[0-9a-f]{64}")
@@ -48,6 +61,15 @@ FOREIGN_TEMP_SECONDS = 24 * 3600.0
 # Staged blobs of this process: (store root, digest) -> temporary files holding those bytes.
 _staged: dict[tuple[str, str], list[Path]] = {}
 _staged_lock = threading.Lock()
+
+
+def make_object_store(objects: str, cache: Path) -> BlobStore:
+    """A team registry's blob store: ``s3://bucket/prefix`` (read through a cache in the local
+    folder ``cache``) or a shared folder; see :mod:`modelbook.registry.remote_objects`, imported
+    only here so that a local registry never imports s3fs."""
+    from modelbook.registry.remote_objects import make_object_store as make
+
+    return make(objects, cache)
 
 
 def sha256_file(path: Path) -> str:
@@ -105,6 +127,59 @@ def _drop_staged() -> None:
         _staged.clear()
 
 
+@runtime_checkable
+class BlobStore(Protocol):
+    """What the registry and the engine use of a content-addressed blob store.
+
+    Writers ``temp_path`` → write → ``put_file`` (or ``put_bytes``) outside any lock, then the
+    registry calls ``install`` inside the transaction that commits the metadata naming the
+    digest and ``discard`` afterwards (a no-op for what was installed). Readers get bytes only
+    through ``verified_path`` / ``read_verified``, which check the SHA-256 first. ``root`` and
+    ``tmp`` are local folders (for a remote store: its cache), so temporary files always live
+    on the local disk.
+    """
+
+    root: Path
+    tmp: Path
+
+    @property
+    def location(self) -> str:
+        """Where the blobs live, for messages: a folder, or ``s3://bucket/prefix``."""
+        ...
+
+    def path_for(self, digest: str) -> Path:
+        """Where the blob's local copy is, or would be (no I/O: for names in messages)."""
+        ...
+
+    def local_path(self, digest: str) -> Path:
+        """A local file holding the blob's bytes, not hashed again when it is there already (a
+        remote store downloads it first, verified): for readers that verify separately or
+        accept the cost of a damaged file being reported later."""
+        ...
+
+    def temp_path(self, suffix: str = "") -> Path: ...
+
+    def put_bytes(self, data: bytes) -> str: ...
+
+    def put_file(self, tmp: Path, *, digest: str | None = None) -> str: ...
+
+    def install(self, digest: str) -> None: ...
+
+    def discard(self, digest: str) -> None: ...
+
+    def exists(self, digest: str) -> bool: ...
+
+    def verified_path(self, digest: str) -> Path: ...
+
+    def read_verified(self, digest: str) -> bytes: ...
+
+    def iter_digests(self) -> Iterator[tuple[str, Path]]: ...
+
+    def removable_temp(self, path: Path, *, age: float, grace_seconds: float) -> bool: ...
+
+    def collect(self, referenced: set[str], *, grace_seconds: float) -> tuple[int, int]: ...
+
+
 class ObjectStore:
     """Blobs under ``root``; the only code that writes or reads artifact files."""
 
@@ -112,8 +187,19 @@ class ObjectStore:
         self.root = root
         self.tmp = root / "tmp"
 
+    @property
+    def location(self) -> str:
+        return str(self.root)
+
     def path_for(self, digest: str) -> Path:
         return self.root / digest[:2] / digest[2:]
+
+    def local_path(self, digest: str) -> Path:
+        return self.path_for(digest)
+
+    def exists(self, digest: str) -> bool:
+        """Whether the blob is in the store (installed; staged copies do not count)."""
+        return self.path_for(digest).is_file()
 
     def temp_path(self, suffix: str = "") -> Path:
         """A new empty file in the store's tmp folder (same filesystem, so rename is atomic).

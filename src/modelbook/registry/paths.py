@@ -12,19 +12,42 @@ import os
 from pathlib import Path
 
 from modelbook.errors import ConfigError
+from modelbook.registry.location import Location, configured_objects, parse_location, settings
 
-__all__ = ["DIRNAME", "check_home", "find_home", "set_session_home"]
+__all__ = [
+    "DIRNAME",
+    "check_home",
+    "find_home",
+    "find_location",
+    "normalise",
+    "session_location",
+    "set_session_home",
+]
 
 DIRNAME = ".modelbook"
-_session_home: Path | None = None
+_session: Location | None = None
 
 
 def set_session_home(path: str | os.PathLike[str] | None) -> Path | None:
-    """Make ``path`` the registry for the rest of this process (None restores discovery)."""
-    global _session_home
-    home = None if path is None else check_home(_normalise(Path(path)))
-    _session_home = home
-    return _session_home
+    """Make ``path`` the registry for the rest of this process (None restores discovery).
+
+    Returns the local folder used for files (a team registry's is its cache folder); the
+    Location itself is :func:`session_location`.
+    """
+    global _session
+    if path is None:
+        _session = None
+        return None
+    location = parse_location(path, objects=None)
+    if location.path is not None:
+        check_home(location.path)
+    _session = location
+    return location.home()
+
+
+def session_location() -> Location | None:
+    """What ``%modelbook use`` chose for this process, if anything."""
+    return _session
 
 
 def check_home(home: Path) -> Path:
@@ -39,7 +62,7 @@ def check_home(home: Path) -> Path:
     return home
 
 
-def _normalise(path: Path) -> Path:
+def normalise(path: Path) -> Path:
     path = path.expanduser().absolute()
     # Accept the project folder as well as the .modelbook folder itself.
     if path.name != DIRNAME and (path / DIRNAME).is_dir():
@@ -48,17 +71,36 @@ def _normalise(path: Path) -> Path:
 
 
 def find_home(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """Return the registry folder to use; it may not exist yet."""
+    """Return the registry folder to use (a team registry's local cache folder); it may not
+    exist yet. Where the registry itself is: :func:`find_location`."""
+    return find_location(explicit).home()
+
+
+def _team_objects(location: Location) -> Location:
+    """A team Location with the objects setting from outside its URL, when the URL has none."""
+    if location.url is None or location.objects is not None:
+        return location
+    objects = configured_objects()
+    if objects is None:
+        return location
+    return Location(str(location), url=location.url, objects=objects)
+
+
+def find_location(explicit: str | os.PathLike[str] | None = None) -> Location:
+    """Where the registry is (see :mod:`modelbook.registry.location` for the precedence)."""
     if explicit is not None:
-        return _normalise(Path(explicit))
-    if _session_home is not None:
-        return _session_home
+        return _team_objects(parse_location(explicit))
+    if _session is not None:
+        return _team_objects(_session)
     env = os.environ.get("MODELBOOK_HOME")
     if env:
-        return _normalise(Path(env))
+        return _team_objects(parse_location(env))
+    url = settings().get("url")
+    if url is not None:
+        return _team_objects(parse_location(url))
     cwd = Path.cwd()
     for folder in (cwd, *cwd.parents):
         candidate = folder / DIRNAME
         if candidate.is_dir():
-            return candidate
-    return cwd / DIRNAME
+            return Location(str(candidate), path=candidate)
+    return Location(str(cwd / DIRNAME), path=cwd / DIRNAME)

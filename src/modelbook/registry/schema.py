@@ -6,11 +6,12 @@ modelbook (a higher number than :data:`SCHEMA_VERSION`) is refused rather than m
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from modelbook.errors import RegistryVersionError
 
-__all__ = ["SCHEMA_VERSION", "check_version", "migrate"]
+__all__ = ["SCHEMA_VERSION", "check_version", "current_version", "migrate", "postgres_ddl"]
 
 _V1 = """
 CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
@@ -242,12 +243,35 @@ CREATE TABLE policy_events (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+_V5 = """
+-- Statistics derived from a stored version on first use and kept (monitoring/segments.py,
+-- monitoring/fairness.py): the reference's per-segment profiles, a model's fairness baseline.
+-- ``value`` holds small JSON; larger payloads go to a blob in objects/ (counted by gc and check).
+CREATE TABLE derived_statistics (
+    kind VARCHAR NOT NULL,              -- e.g. 'segment_profiles', 'fairness_baseline'
+    name VARCHAR NOT NULL,              -- the dataset or model name
+    version INTEGER NOT NULL,
+    key VARCHAR NOT NULL,               -- what it was computed for (columns, settings)
+    value VARCHAR,                      -- JSON
+    blob VARCHAR,                       -- sha256 of a blob in objects/, when the value is large
+    created_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (kind, name, version, key)
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def current_version(con: Any) -> int:
-    """The schema version of an open registry; 0 for an empty file."""
+    """The schema version of an open registry; 0 for an empty file (or database)."""
+    if getattr(con, "dialect", "duckdb") == "postgres":
+        # A failed statement would abort the transaction: ask the catalog first.
+        found = con.execute("SELECT to_regclass('meta') IS NOT NULL").fetchall()
+        if not found[0][0]:
+            return 0
+        rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+        return int(rows[0][0]) if rows else 0
     import duckdb
 
     try:
@@ -255,6 +279,25 @@ def current_version(con: Any) -> int:
     except duckdb.CatalogException:  # no meta table: a new, empty file
         return 0
     return int(rows[0][0]) if rows else 0
+
+
+def postgres_ddl(migration: str) -> str:
+    """A migration in PostgreSQL's words: the same tables, keys and numbering as DuckDB's."""
+    code = re.sub(r"--[^\n]*", "", migration)  # comments may hold ';'
+    return re.sub(r"\bDOUBLE\b(?! PRECISION)", "DOUBLE PRECISION", code).replace("BLOB", "BYTEA")
+
+
+# PostgreSQL only: the queries behind ``ls`` and ``history`` stay index scans at 10,000s of
+# versions and runs (DuckDB scans are fast enough without them).
+POSTGRES_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS monitor_runs_target_version "
+    "ON monitor_runs (target, target_version, started_at)",
+    "CREATE INDEX IF NOT EXISTS monitor_runs_started ON monitor_runs (started_at)",
+    "CREATE INDEX IF NOT EXISTS alias_events_name ON alias_events (name, alias, id)",
+    "CREATE INDEX IF NOT EXISTS dataset_versions_fingerprint "
+    "ON dataset_versions (name, fingerprint)",
+    "CREATE INDEX IF NOT EXISTS model_versions_identity ON model_versions (name, identity)",
+)
 
 
 def check_version(con: Any, where: str) -> int:
@@ -270,9 +313,27 @@ def check_version(con: Any, where: str) -> int:
 def migrate(con: Any, *, from_version: int) -> None:
     """Bring a registry at ``from_version`` up to :data:`SCHEMA_VERSION` (inside a transaction)."""
     version = from_version
+    postgres = getattr(con, "dialect", "duckdb") == "postgres"
     for number in range(version, SCHEMA_VERSION):
-        con.execute(MIGRATIONS[number])
+        if postgres:
+            for statement in postgres_ddl(MIGRATIONS[number]).split(";"):
+                if _sql(statement):
+                    con.execute(statement)
+        else:
+            con.execute(MIGRATIONS[number])
     if version < SCHEMA_VERSION:
+        if postgres:
+            for statement in POSTGRES_INDEXES:
+                con.execute(statement)
         con.execute(
-            "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+            "INSERT INTO meta VALUES ('schema_version', ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [str(SCHEMA_VERSION)],
         )
+
+
+def _sql(statement: str) -> bool:
+    """Whether a piece of a migration holds a statement (not only comments and blanks)."""
+    return any(
+        line.strip() and not line.strip().startswith("--") for line in statement.splitlines()
+    )

@@ -1,27 +1,34 @@
-"""The registry: the only code that runs SQL against the DuckDB file.
+"""The registry: the only code that runs SQL against the registry's tables.
 
-Every method opens a connection, does its work and closes it again, because DuckDB lets only
-one process at a time hold the file and a notebook kernel must never block a scheduled run.
-Writes run under the inter-process lock and in one transaction, after the blobs they name are
-safely on disk; so a crash at any moment leaves either the old or the new state.
+One class, two backends (:mod:`~modelbook.registry.backend_duckdb` for a local folder,
+:mod:`~modelbook.registry.backend_postgres` for a team registry): each method takes a connection
+from ``read()`` or ``write()``, does its work in one transaction and gives it back, because
+DuckDB lets only one process at a time hold the file and a notebook kernel must never block a
+scheduled run. The SQL here is the common subset of DuckDB and PostgreSQL, with ``?``
+placeholders. Writes run under the backend's write lock and in one transaction, after the blobs
+they name are safely stored; so a crash at any moment leaves either the old or the new state.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from modelbook.errors import InvalidNameError, NotFoundError, RegistryPermissionError
-from modelbook.registry.locking import connect, translate_duckdb_error, write_lock
-from modelbook.registry.objects import ObjectStore
+from modelbook.registry.backend_duckdb import DuckDBBackend
+from modelbook.registry.location import Location
+from modelbook.registry.objects import BlobStore, ObjectStore
 from modelbook.registry.paths import check_home
 from modelbook.registry.refs import Ref
-from modelbook.registry.schema import check_version, current_version, migrate
+from modelbook.registry.schema import current_version
+
+T = TypeVar("T")
+_WRITE_ATTEMPTS = 5
 
 __all__ = ["Registry", "Resolved", "now"]
 
@@ -56,21 +63,65 @@ def _rows(con: Any, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]
 
 
 class Registry:
-    """A registry folder: ``registry.duckdb`` plus ``objects/``."""
+    """A registry: a local folder (``registry.duckdb`` plus ``objects/``) or a team registry
+    (PostgreSQL tables plus a shared object store); see :mod:`modelbook.registry.location`."""
 
-    def __init__(self, home: Path) -> None:
-        self.home = home
-        self.db_path = home / "registry.duckdb"
-        self.lock_path = home / "registry.lock"
-        self.objects = ObjectStore(home / "objects")
+    def __init__(self, where: Path | str | Location) -> None:
+        from modelbook.registry.location import parse_location
+
+        if isinstance(where, Location):
+            location = where
+        elif isinstance(where, Path):
+            location = Location(str(where), path=where)  # as given: callers pass a folder
+        else:
+            location = parse_location(where)
+        self.location = location
+        #: The local folder for files: the registry folder, or a team registry's cache.
+        self.home = location.home()
+        self.db_path = self.home / "registry.duckdb"
+        self.lock_path = self.home / "registry.lock"
+        self.backend: Any
+        self._objects: BlobStore | None = None
+        if location.is_team:
+            from modelbook.registry.backend_postgres import PostgresBackend
+
+            self.backend = PostgresBackend(location)
+        else:
+            self.backend = DuckDBBackend(self.home)
+            self._objects = ObjectStore(self.home / "objects")
+
+    @property
+    def is_team(self) -> bool:
+        return self.location.is_team
+
+    @property
+    def objects(self) -> BlobStore:
+        """The blob store (local ``objects/``, or the team registry's shared store)."""
+        if self._objects is None:
+            from modelbook.registry.team import team_objects
+
+            self._objects = team_objects(self)
+        return self._objects
+
+    @objects.setter
+    def objects(self, store: BlobStore) -> None:
+        self._objects = store
 
     # -- connections --------------------------------------------------------------------------
 
     def exists(self) -> bool:
+        if self.is_team:
+            return bool(self.backend.exists())
         return self.db_path.exists()
 
     def missing_message(self) -> str:
         """Why there is no registry here, and what to do (for reads of a registry-less path)."""
+        if self.is_team:
+            return (
+                f"no registry at {self.location} (the database holds no modelbook tables): "
+                f"create them with `modelbook init {self.location}` (the URL with your "
+                "credentials), or register something there first."
+            )
         why = (
             "the folder holds no registry.duckdb"
             if self.home.is_dir()
@@ -83,58 +134,56 @@ class Registry:
 
     def require(self) -> None:
         """Raise NotFoundError when there is no registry here (reads that would answer nothing)."""
+        if self.is_team:
+            if not self.exists():
+                raise NotFoundError(self.missing_message())
+            return
         check_home(self.home)
         if not self.db_path.exists():
             raise NotFoundError(self.missing_message())
 
     @contextlib.contextmanager
-    def _translated(self) -> Iterator[None]:
-        """DuckDB errors (a damaged file, a full disk) as RegistryError; bugs stay as they are."""
-        try:
-            yield
-        except Exception as exc:
-            translated = translate_duckdb_error(exc, self.db_path)
-            if translated is None:
-                raise
-            raise translated from exc
-
-    @contextlib.contextmanager
     def read(self) -> Iterator[Any | None]:
         """A read-only connection, or None when the registry has not been created yet."""
-        check_home(self.home)
-        if not self.db_path.exists():
-            yield None
-            return
-        with self._translated():
-            con = connect(self.db_path, read_only=True)
-            try:
-                if check_version(con, str(self.home)) == 0:
-                    yield None
-                else:
-                    yield con
-            finally:
-                con.close()
+        if not self.is_team:
+            check_home(self.home)
+        with self.backend.read() as con:
+            yield con
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Any]:
         """A read-write connection inside the write lock and one transaction."""
         self.ensure_writable()
-        with write_lock(self.lock_path), self._translated():
-            con = connect(self.db_path, read_only=False)
+        with self.backend.write() as con:
+            yield con
+
+    def _write_retry(self, body: Callable[[Any], T]) -> T:
+        """``body(con)`` in one write transaction, run again on a conflict another attempt
+        resolves (PostgreSQL: a serialization failure or duplicate key; never for DuckDB)."""
+        attempt = 0
+        while True:
             try:
-                version = check_version(con, str(self.home))  # outside: a failed probe aborts a txn
-                con.execute("BEGIN TRANSACTION")
-                migrate(con, from_version=version)
-                yield con
-                con.execute("COMMIT")
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    con.execute("ROLLBACK")
-                raise
-            finally:
-                con.close()
+                with self.write() as con:
+                    return body(con)
+            except Exception as exc:
+                attempt += 1
+                if attempt >= _WRITE_ATTEMPTS or not self.backend.retryable(exc):
+                    raise
+
+    def _clean(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """``row`` with any password removed from its text values (papermill parameters or a
+        report that quote a registry URL): stored metadata never holds a credential."""
+        from modelbook.registry.location import scrub, url_password
+
+        secret = url_password(self.location.url) if self.location.url else None
+        return {
+            key: scrub(value, secret) if isinstance(value, str) and value else value
+            for key, value in row.items()
+        }
 
     def ensure_writable(self) -> None:
+        if self.is_team:
+            return  # the server decides (roles); blobs were staged before this
         check_home(self.home)
         try:
             self.home.mkdir(parents=True, exist_ok=True)
@@ -269,8 +318,8 @@ class Registry:
         (staged with ``objects.put_file``) is installed in the same transaction, under the
         lock ``gc`` takes, so gc never sees it unreferenced.
         """
-        with self._staged(row["blob"]), self.write() as con:
-            return self._insert_dataset(con, row, profiles)
+        with self._staged(row["blob"]):
+            return self._write_retry(lambda con: self._insert_dataset(con, row, profiles))
 
     def _insert_dataset(
         self, con: Any, row: Mapping[str, Any], profiles: Sequence[Mapping[str, Any]]
@@ -285,7 +334,7 @@ class Registry:
             return int(existing)
         self.objects.install(row["blob"])
         version = self._next_version(con, "dataset_versions", row["name"])
-        values = dict(row, version=version)
+        values = self._clean(dict(row, version=version))
         columns = list(values)
         con.execute(
             f"INSERT INTO dataset_versions ({', '.join(columns)}) "
@@ -383,41 +432,61 @@ class Registry:
         with contextlib.ExitStack() as stack:
             for digest in digests:
                 stack.enter_context(self._staged(digest))
-            con = stack.enter_context(self.write())
-            name = row["name"]
-            if identity is not None:
-                found = con.execute(
-                    "SELECT version, train_version FROM model_versions "
-                    "WHERE name = ? AND identity = ? ORDER BY version DESC LIMIT 1",
-                    [name, identity],
-                ).fetchall()
-                if found:
-                    version, train = int(found[0][0]), found[0][1]
-                    if alias is not None:
-                        self._set_alias(con, name, alias, version, by)
-                    return version, None if train is None else int(train), True
-            train_version = self._insert_dataset(con, *training) if training is not None else None
-            values = dict(row, identity=identity)
-            if training is not None:
-                values.update(train_dataset=training[0]["name"], train_version=train_version)
-            if evaluation is not None:
-                eval_version = self._insert_dataset(con, *evaluation)
-                values.update(eval_dataset=evaluation[0]["name"], eval_version=eval_version)
-            self._claim_name(con, name, "model")
-            self.objects.install(row["blob"])
-            for digest in blobs:
-                self.objects.install(digest)
-            version = self._next_version(con, "model_versions", name)
-            values["version"] = version
-            columns = list(values)
-            con.execute(
-                f"INSERT INTO model_versions ({', '.join(columns)}) "
-                f"VALUES ({', '.join('?' for _ in columns)})",
-                [values[c] for c in columns],
-            )
-            if alias is not None:
-                self._set_alias(con, name, alias, version, by)
-            return version, train_version, False
+            return self._write_retry(
+                lambda con: self._commit_model(
+                    con, row, alias=alias, by=by, identity=identity, training=training,
+                    evaluation=evaluation, blobs=blobs,
+                )
+            )  # fmt: skip
+
+    def _commit_model(
+        self,
+        con: Any,
+        row: Mapping[str, Any],
+        *,
+        alias: str | None,
+        by: str,
+        identity: str | None,
+        training: tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]] | None,
+        evaluation: tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]] | None,
+        blobs: Sequence[str],
+    ) -> tuple[int, int | None, bool]:
+        """Inside a write: the body of :meth:`commit_model` (run again on a conflict)."""
+        name = row["name"]
+        if identity is not None:
+            found = con.execute(
+                "SELECT version, train_version FROM model_versions "
+                "WHERE name = ? AND identity = ? ORDER BY version DESC LIMIT 1",
+                [name, identity],
+            ).fetchall()
+            if found:
+                version, train = int(found[0][0]), found[0][1]
+                if alias is not None:
+                    self._set_alias(con, name, alias, version, by)
+                return version, None if train is None else int(train), True
+        train_version = self._insert_dataset(con, *training) if training is not None else None
+        values = dict(row, identity=identity)
+        if training is not None:
+            values.update(train_dataset=training[0]["name"], train_version=train_version)
+        if evaluation is not None:
+            eval_version = self._insert_dataset(con, *evaluation)
+            values.update(eval_dataset=evaluation[0]["name"], eval_version=eval_version)
+        self._claim_name(con, name, "model")
+        self.objects.install(row["blob"])
+        for digest in blobs:
+            self.objects.install(digest)
+        version = self._next_version(con, "model_versions", name)
+        values["version"] = version
+        values = self._clean(values)
+        columns = list(values)
+        con.execute(
+            f"INSERT INTO model_versions ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' for _ in columns)})",
+            [values[c] for c in columns],
+        )
+        if alias is not None:
+            self._set_alias(con, name, alias, version, by)
+        return version, train_version, False
 
     def model_version(self, name: str, version: int) -> dict[str, Any]:
         with self.read() as con:
@@ -567,7 +636,7 @@ class Registry:
                 )
                 SELECT e.name, e.kind, count(v.version) AS versions,
                        max(v.version) AS latest, max(v.created_at) AS updated_at,
-                       sum(v.size_bytes) AS size_bytes,
+                       CAST(sum(v.size_bytes) AS BIGINT) AS size_bytes,
                        (SELECT string_agg(a.alias || '→' || a.version, ', ' ORDER BY a.alias)
                         FROM aliases a WHERE a.name = e.name) AS aliases
                 FROM entries e LEFT JOIN v ON v.name = e.name
@@ -615,6 +684,8 @@ class Registry:
                 if log_days is not None:
                     self._expire_prediction_logs(con, log_days)
                 logged = " UNION SELECT blob FROM prediction_logs UNION SELECT blob FROM label_sets"
+            if current_version(con) >= 5:  # derived statistics kept as a blob (push copies them)
+                logged += " UNION SELECT blob FROM derived_statistics WHERE blob IS NOT NULL"
             rows = con.execute(
                 "SELECT blob FROM model_versions UNION SELECT blob FROM dataset_versions "
                 "UNION SELECT estimator FROM model_versions WHERE estimator IS NOT NULL "
@@ -656,7 +727,7 @@ class Registry:
             con.executemany(
                 f"INSERT INTO monitor_runs ({', '.join(columns)}) "
                 f"VALUES ({', '.join('?' for _ in columns)})",
-                [[run[c] for c in columns] for run, _ in runs],
+                [[self._clean(run)[c] for c in columns] for run, _ in runs],
             )
             checks = [c for _, found in runs for c in found]
             if checks:
@@ -761,8 +832,11 @@ class Registry:
             return _rows(
                 con,
                 """SELECT id, target, target_version, status, n_alerts, drift_share, started_at
-                   FROM monitor_runs
-                   QUALIFY row_number() OVER (PARTITION BY target ORDER BY started_at DESC) = 1
+                   FROM (SELECT id, target, target_version, status, n_alerts, drift_share,
+                                started_at, row_number() OVER (
+                                    PARTITION BY target ORDER BY started_at DESC) AS newest
+                         FROM monitor_runs) AS runs
+                   WHERE newest = 1
                    ORDER BY target""",
             )
 
@@ -844,8 +918,39 @@ class Registry:
     ) -> None:
         with self.write() as con:
             con.execute(
-                "INSERT OR REPLACE INTO reference_predictions VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO reference_predictions VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (model, model_version, dataset, dataset_version) "
+                "DO UPDATE SET profile = excluded.profile",
                 [model.name, model.version, dataset.name, dataset.version, json.dumps(profile)],
+            )
+
+    # -- statistics derived on first use (schema v5) ---------------------------------------------
+
+    def derived_statistic(
+        self, kind: str, name: str, version: int, key: str
+    ) -> dict[str, Any] | None:
+        """A statistic computed once and kept (JSON ``value``), e.g. a fairness baseline."""
+        with self.read() as con:
+            if con is None:
+                return None
+            rows = con.execute(
+                "SELECT value FROM derived_statistics WHERE kind = ? AND name = ? "
+                "AND version = ? AND key = ?",
+                [kind, name, version, key],
+            ).fetchall()
+        return json.loads(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    def store_derived_statistic(
+        self, kind: str, name: str, version: int, key: str, value: Mapping[str, Any]
+    ) -> None:
+        """Keep a derived statistic (replacing one of the same key), in one transaction."""
+        where = "kind = ? AND name = ? AND version = ? AND key = ?"
+        with self.write() as con:
+            con.execute(f"DELETE FROM derived_statistics WHERE {where}", [kind, name, version, key])
+            con.execute(
+                "INSERT INTO derived_statistics (kind, name, version, key, value, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [kind, name, version, key, json.dumps(value), now()],
             )
 
     # -- prediction log (issue 12) ---------------------------------------------------------------
@@ -904,10 +1009,12 @@ class Registry:
             latest = {
                 str(r[0]): str(r[1])
                 for r in con.execute(
-                    """SELECT f.run_id, f.labels_state FROM feedback_results f
-                       JOIN monitor_runs m ON m.id = f.run_id WHERE m.target = ?
-                       QUALIFY row_number() OVER (
-                           PARTITION BY f.run_id ORDER BY f.created_at DESC, f.id) = 1""",
+                    """SELECT run_id, labels_state FROM (
+                           SELECT f.run_id, f.labels_state, row_number() OVER (
+                               PARTITION BY f.run_id ORDER BY f.created_at DESC, f.id) AS newest
+                           FROM feedback_results f
+                           JOIN monitor_runs m ON m.id = f.run_id WHERE m.target = ?) AS latest
+                       WHERE newest = 1""",
                     [model],
                 ).fetchall()
             }
@@ -968,13 +1075,17 @@ class Registry:
                 return {}
             rows = _rows(
                 con,
-                """SELECT f.* FROM feedback_results f JOIN monitor_runs m ON m.id = f.run_id
-                   WHERE m.target = ?
-                   QUALIFY row_number() OVER (
-                       PARTITION BY f.run_id ORDER BY f.created_at DESC, f.id) = 1""",
+                """SELECT f.*, row_number() OVER (
+                       PARTITION BY f.run_id ORDER BY f.created_at DESC, f.id) AS newest
+                   FROM feedback_results f JOIN monitor_runs m ON m.id = f.run_id
+                   WHERE m.target = ?""",
                 [model],
             )
-        return {str(r["run_id"]): r for r in rows}
+        latest: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            if r.pop("newest") == 1:
+                latest[str(r["run_id"])] = r
+        return latest
 
     # -- policies (issue 12) ----------------------------------------------------------------------
 
@@ -1033,9 +1144,12 @@ class Registry:
                 feedback = {
                     str(r[0]): str(r[1])
                     for r in con.execute(
-                        f"""SELECT run_id, report FROM feedback_results WHERE run_id IN ({marks})
-                            QUALIFY row_number() OVER (
-                                PARTITION BY run_id ORDER BY created_at DESC, id DESC) = 1""",
+                        f"""SELECT run_id, report FROM (
+                                SELECT run_id, report, row_number() OVER (
+                                    PARTITION BY run_id ORDER BY created_at DESC, id DESC
+                                ) AS newest
+                                FROM feedback_results WHERE run_id IN ({marks})) AS latest
+                            WHERE newest = 1""",
                         ids,
                     ).fetchall()
                 }
@@ -1145,7 +1259,7 @@ class Registry:
             con = stack.enter_context(self.write())
             self._insert_prediction_logs(con, logs)
             for table, rows in (
-                ("monitor_runs", [run for run, _ in runs]),
+                ("monitor_runs", [self._clean(run) for run, _ in runs]),
                 ("check_results", [c for _, found in runs for c in found]),
                 ("comparisons", [comparison]),
             ):

@@ -25,6 +25,7 @@ _RENDERER_MODULES: tuple[str, ...] = (
     "modelbook.render.feedback",
     "modelbook.render.policy",
     "modelbook.render.comparison",
+    "modelbook.render.transfer",
 )
 
 

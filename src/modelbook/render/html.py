@@ -60,6 +60,7 @@ STATUS_STYLES: Mapping[str, tuple[str, str, bool]] = {
     "drifted": ("DRIFTED", "#cf222e", True),
     "error": ("ERROR", "#9a6700", True),
     "warn": ("warn", "#9a6700", True),
+    "insufficient": ("insufficient", "#9a6700", True),
     "ok": ("ok", "#1a7f37", False),
     "info": ("info", "#57606a", False),
     "not tested": ("not tested", "#57606a", False),

@@ -14,6 +14,14 @@ from modelbook.monitoring.report import CheckResult, MonitorReport
 from modelbook.render.format import fmt_p, fmt_value, plural
 from modelbook.render.html import badge, esc, register_html, table_html
 from modelbook.render.multivariate import multivariate_section_html, multivariate_text_lines
+from modelbook.render.segments import (
+    fairness_headline,
+    fairness_section_html,
+    fairness_text_lines,
+    segments_section_html,
+    segments_text_lines,
+    worst_segment,
+)
 from modelbook.render.text import register_text, table_text
 from modelbook.render.verdicts import status as drift_status
 from modelbook.render.verdicts import verdict
@@ -26,11 +34,13 @@ __all__ = [
     "estimated_rows",
     "estimated_section_html",
     "estimated_spec",
+    "fairness_section_html",
     "findings_section_html",
     "header_html",
     "multivariate_section_html",
     "prediction_drift_section_html",
     "quality_section_html",
+    "segments_section_html",
     "serving_rows",
     "serving_section_html",
 ]
@@ -141,6 +151,12 @@ def _headline(report: MonitorReport) -> str:
         n = len(report.drift.drifted_columns)
         tested = sum(c.tested for c in report.drift.columns)
         parts.append(f"{n} of {plural(tested, 'column')} drifted")
+    worst = worst_segment(report)  # issue 13: the worst segment and the first fairness gap
+    if worst:
+        parts.append(f"worst segment {worst}")
+    gap = fairness_headline(report)
+    if gap:
+        parts.append(f"fairness: {gap}")
     parts.append(plural(len(report.alerts), "alert"))
     return ", ".join(parts)
 
@@ -150,12 +166,15 @@ def _findings(report: MonitorReport) -> list[CheckResult]:
     order = {"error": 0, "alert": 1, "info": 2}
     # Shown in their own sections.
     sections = ("drift.column", "quality.", "serving.", "performance.estimated.")
+    # A segment's own checks are in the segments section; its slice's `segments.<key>` check
+    # (one per slice) stands for them here, so 100 segments do not flood the findings.
     found = [
         c
         for c in report.checks
         if c.status in order
         and (c.status != "info" or not c.check.startswith(sections))
         and c.check != "drift.column"
+        and not c.check.startswith("segment.")
     ]
     found += [c for c in report.checks if c.check == "drift.column" and c.status == "alert"]
     return sorted(found, key=lambda c: order[c.status])
@@ -195,6 +214,8 @@ def _text(report: MonitorReport) -> str:
             f"{verdict(d)}"
         )
     lines.extend(multivariate_text_lines(report))
+    lines.extend(segments_text_lines(report))
+    lines.extend(fairness_text_lines(report))
     if report.serving:
         lines.append("serving: " + "; ".join(f"{k} {v}" for k, v in serving_rows(report.serving)))
     if report.run_id:
@@ -486,6 +507,8 @@ def _html(report: MonitorReport) -> str:
             multivariate_section_html(report),
             prediction_drift_section_html(report),
             quality_section_html(report),
+            segments_section_html(report),
+            fairness_section_html(report),
             serving_section_html(report),
             environment_section_html(report),
         )

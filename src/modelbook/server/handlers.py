@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from jupyter_server.auth.decorator import authorized
@@ -42,7 +41,7 @@ class _Handler(APIHandler):  # type: ignore[misc]
     auth_resource = AUTH_RESOURCE
 
     @property
-    def home(self) -> Path:
+    def home(self) -> queries.Home:
         config: ModelbookServer = self.settings["modelbook_config"]
         return queries.registry_home(config.registry, self.settings["server_root_dir"])
 

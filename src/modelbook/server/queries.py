@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from modelbook import api
-from modelbook.registry import Registry, find_home, validate_name
+from modelbook.registry import Location, Registry, find_location, validate_name
 from modelbook.registry.paths import DIRNAME
 from modelbook.results import Renderable, to_jsonable
 
@@ -29,14 +29,23 @@ __all__ = [
 ]
 
 
-def registry_home(configured: str | None, root_dir: str | os.PathLike[str]) -> Path:
-    """The registry the server shows: the configured path, else ``MODELBOOK_HOME``, else the
-    nearest ``.modelbook/`` walking up from the server's root folder (as a kernel started
-    there would find it), else ``<root>/.modelbook``."""
+#: A local registry folder, or a team registry's Location (its str never holds a password).
+Home = Path | Location
+
+
+def _where(location: Location) -> Home:
+    return location if location.is_team else location.home()
+
+
+def registry_home(configured: str | None, root_dir: str | os.PathLike[str]) -> Home:
+    """The registry the server shows: the configured path or team URL, else
+    ``MODELBOOK_HOME``, else the nearest ``.modelbook/`` walking up from the server's root
+    folder (as a kernel started there would find it), else ``<root>/.modelbook``. A team
+    registry is only read here, like a local one (the server never writes)."""
     if configured:
-        return find_home(configured)
+        return _where(find_location(configured))
     if os.environ.get("MODELBOOK_HOME"):
-        return find_home()
+        return _where(find_location())
     root = Path(root_dir).expanduser().absolute()
     for folder in (root, *root.parents):
         if (folder / DIRNAME).is_dir():
@@ -55,7 +64,7 @@ def _json(value: Any) -> dict[str, Any]:
     return result
 
 
-def entries(home: Path) -> dict[str, Any]:
+def entries(home: Home) -> dict[str, Any]:
     """Every model and dataset with version count, aliases and its latest monitor status."""
     reg = Registry(home)
     rows = reg.entries()
@@ -83,7 +92,7 @@ def entries(home: Path) -> dict[str, Any]:
     return _json({"registry": str(home), "exists": reg.exists(), "entries": out})
 
 
-def versions(home: Path, name: str) -> dict[str, Any]:
+def versions(home: Home, name: str) -> dict[str, Any]:
     """The versions of ``name``, oldest first, each with its aliases and a one-line summary."""
     validate_name(name)
     reg = Registry(home)
@@ -116,19 +125,19 @@ def _summary(row: Mapping[str, Any]) -> str:
     return f"{int(row['n_rows']):,} rows × {int(row['n_columns'])} columns"
 
 
-def version_details(home: Path, name: str, version: int) -> dict[str, Any]:
+def version_details(home: Home, name: str, version: int) -> dict[str, Any]:
     """The stored version as the bundle ``%modelbook show name@version`` would display."""
     validate_name(name)
     return bundle(api.show(f"{name}@{int(version)}", registry=home))
 
 
-def latest_status(home: Path) -> dict[str, Any]:
+def latest_status(home: Home) -> dict[str, Any]:
     """The newest monitor run of every monitored model or dataset."""
     return _json({"runs": Registry(home).latest_monitor_runs()})
 
 
 def runs(
-    home: Path, *, target: str | None = None, version: int | None = None, limit: int = 100
+    home: Home, *, target: str | None = None, version: int | None = None, limit: int = 100
 ) -> dict[str, Any]:
     """Monitor runs (newest first) without their reports; ``limit`` is capped at 1000."""
     if target is not None:
@@ -140,7 +149,7 @@ def runs(
     return _json({"runs": rows})
 
 
-def run_report(home: Path, run_id: str) -> dict[str, Any]:
+def run_report(home: Home, run_id: str) -> dict[str, Any]:
     """One run's stored monitor report, as the bundle its notebook output carried."""
     data = json.loads(Registry(home).monitor_report_json(run_id))
     return {"type": "monitor_report", "version": 1, "data": data}

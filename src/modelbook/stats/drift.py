@@ -530,15 +530,42 @@ def _supports(
 def _binned_cdf(
     start: FloatArray, end: FloatArray, p: FloatArray, grid: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
-    """Left and right limits at ``grid`` of the CDF with each bin's mass uniform on its support."""
-    width = end - start
-    g = grid[:, None]
-    safe = np.where(width > 0, width, 1.0)
-    with np.errstate(over="ignore"):  # a bin one float wide: the quotient saturates, then clips
-        frac = np.clip((g - start) / safe, 0.0, 1.0)
-    right = np.where(width > 0, frac, g >= start) @ p
-    left = np.where(width > 0, frac, g > start) @ p
+    """Left and right limits at ``grid`` of the CDF with each bin's mass uniform on its support.
+
+    The supports are ordered and do not overlap (a bin ends below the next one's start), so at
+    any point the CDF is the mass of the bins wholly below it plus a share of at most one
+    spread bin: cumulative sums and binary searches, O((grid + bins) log bins) instead of the
+    grid × bins matrix (segment monitoring computes thousands of these per run).
+    """
+    spread = end > start
+    points, point_mass = start[~spread], p[~spread]  # one-value bins: a step at the value
+    cum_points = np.concatenate(([0.0], np.cumsum(point_mass)))
+    right = cum_points[np.searchsorted(points, grid, side="right")]
+    left = cum_points[np.searchsorted(points, grid, side="left")]
+    s, e, q = start[spread], end[spread], p[spread]
+    if len(s):
+        cum = np.concatenate(([0.0], np.cumsum(q)))
+        below = np.searchsorted(e, grid, side="right")  # spread bins ending at or below g
+        k = np.minimum(below, len(s) - 1)  # the next one, which g may be inside
+        with np.errstate(over="ignore"):  # a bin one float wide: the quotient saturates
+            frac = np.clip((grid - s[k]) / (e[k] - s[k]), 0.0, 1.0)
+        inside = cum[below] + np.where(below < len(s), q[k] * frac, 0.0)
+        right = right + inside
+        left = left + inside
     return np.asarray(left, dtype=np.float64), np.asarray(right, dtype=np.float64)
+
+
+def _both_supports(
+    edges: FloatArray,
+    r_range: tuple[float, float],
+    c_range: tuple[float, float],
+    *,
+    integer: bool,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """:func:`_supports` of both sides (reference start, end; current start, end)."""
+    rs, re = _supports(edges, *r_range, integer=integer)
+    cs, ce = _supports(edges, *c_range, integer=integer)
+    return rs, re, cs, ce
 
 
 def _binned_wasserstein(
@@ -549,15 +576,16 @@ def _binned_wasserstein(
     c_range: tuple[float, float],
     *,
     integer: bool = False,
+    supports: tuple[FloatArray, FloatArray, FloatArray, FloatArray] | None = None,
 ) -> tuple[float, float]:
     """W1 between two histograms on shared edges, and the bound on its error (module doc).
 
     Outside its support a bin's CDF is known exactly, inside it is off by at most the bin's mass,
-    so the error is at most Σ_j (r_j · support_r,j + c_j · support_c,j).
+    so the error is at most Σ_j (r_j · support_r,j + c_j · support_c,j). ``supports``: both
+    sides' :func:`_supports`, when the caller has them already.
     """
     pr, pc = _proportions(r), _proportions(c)
-    rs, re = _supports(edges, *r_range, integer=integer)
-    cs, ce = _supports(edges, *c_range, integer=integer)
+    rs, re, cs, ce = supports or _both_supports(edges, r_range, c_range, integer=integer)
     grid = np.unique(np.concatenate((rs, re, cs, ce)))
     if len(grid) < 2:
         return 0.0, 0.0
@@ -582,6 +610,7 @@ def _ks_binned_bound(
     c_range: tuple[float, float],
     *,
     integer: bool = False,
+    supports: tuple[FloatArray, FloatArray, FloatArray, FloatArray] | None = None,
 ) -> float:
     """Bound on KS_exact − KS_binned: the largest mass of a bin whose support is not one point.
 
@@ -589,8 +618,7 @@ def _ks_binned_bound(
     of a point bin (a reference value's own bin ``[v, v⁺)``, a unit bin of an integer column).
     """
     pr, pc = _proportions(r), _proportions(c)
-    rs, re = _supports(edges, *r_range, integer=integer)
-    cs, ce = _supports(edges, *c_range, integer=integer)
+    rs, re, cs, ce = supports or _both_supports(edges, r_range, c_range, integer=integer)
     spread = np.maximum(np.where(re > rs, pr, 0.0), np.where(ce > cs, pc, 0.0))
     return float(np.max(spread)) if len(spread) else 0.0
 
@@ -639,8 +667,8 @@ def _verdict(
         drifted=False,
         reason=reason,
         stats=stats,
-        reference_counts=tuple(int(v) for v in ref_counts),
-        current_counts=tuple(int(v) for v in cur_counts),
+        reference_counts=tuple(np.asarray(ref_counts, dtype=np.int64).tolist()),
+        current_counts=tuple(np.asarray(cur_counts, dtype=np.int64).tolist()),
         bin_edges=edges,
         bin_labels=labels,
         source=source,
@@ -806,7 +834,11 @@ def _kinds_match(name: str, rk: str, ck: str) -> None:
         )
 
 
-def _profile_column_drift(ref: ColumnProfile, cur: ColumnProfile, rules: DriftRules) -> ColumnDrift:
+def _profile_column_drift(
+    ref: ColumnProfile, cur: ColumnProfile, rules: DriftRules, *, lean: bool = False
+) -> ColumnDrift:
+    """One column's drift from two profiles; ``lean``: only the chosen test's statistic and
+    the p-value guard (no error bounds, no shape statistics another test would use)."""
     name, kind = ref.name, ref.kind
     if kind in _NUMERIC_KINDS:
         n1, n2 = ref.finite, cur.finite
@@ -828,17 +860,20 @@ def _profile_column_drift(ref: ColumnProfile, cur: ColumnProfile, rules: DriftRu
         assert cur.min is not None and cur.max is not None
         ranges = (ref.min, ref.max), (cur.min, cur.max)
         integer = _is_int_type(ref.arrow_type) and _is_int_type(cur.arrow_type)
-        w, w_bound = _binned_wasserstein(edges, r, c, *ranges, integer=integer)
+        both = _both_supports(edges, *ranges, integer=integer)  # computed once for both
+        w, w_bound = _binned_wasserstein(edges, r, c, *ranges, integer=integer, supports=both)
         scale = _norm_scale(ref.std, cur.std, ref.mean)
-        stats = {
-            "ks": ks,
-            "ks_p_value": _ks_pvalue(ks, n1, n2),
-            "ks_error_bound": _ks_binned_bound(edges, r, c, *ranges, integer=integer),
-            "wasserstein": w / scale,
-            "wasserstein_raw": w,
-            "wasserstein_error_bound": w_bound / scale,
-        }
-        p = _numeric_shape_stats(stats, edges, r, c)
+        stats = {"ks": ks, "ks_p_value": _ks_pvalue(ks, n1, n2)}
+        if not lean:
+            stats["ks_error_bound"] = _ks_binned_bound(
+                edges, r, c, *ranges, integer=integer, supports=both
+            )
+        stats.update(
+            wasserstein=w / scale, wasserstein_raw=w, wasserstein_error_bound=w_bound / scale
+        )
+        p = stats["ks_p_value"]
+        if not lean or rules.choose(name, kind)[0] in ("psi", "jensenshannon"):
+            p = _numeric_shape_stats(stats, edges, r, c)
         return _verdict(
             column=name,
             kind=kind,
@@ -901,12 +936,14 @@ def drift_from_profiles(
     *,
     rules: DriftRules = DEFAULT_RULES,
     columns: Sequence[str] | None = None,
+    lean: bool = False,
 ) -> DatasetDrift:
     """Drift of every (or the given) column, from two profiles alone: O(columns × bins).
 
     ``current`` must have been profiled with ``reference=`` this reference profile, so that its
     numeric columns share the reference's bins. Columns of kind "other" and columns a rule skips
-    are left out; columns with no values on one side are reported as not tested.
+    are left out; columns with no values on one side are reported as not tested. ``lean``: each
+    column's ``stats`` hold only what its verdict uses (segment monitoring runs thousands).
     """
     names = _select(reference.names, current.names, columns)
     out: list[ColumnDrift] = []
@@ -915,7 +952,7 @@ def drift_from_profiles(
         if ref.kind == "other" or rules.columns.get(name, ColumnRule()).skip:
             continue
         _kinds_match(name, ref.kind, cur.kind)
-        out.append(_profile_column_drift(ref, cur, rules))
+        out.append(_profile_column_drift(ref, cur, rules, lean=lean))
     return _dataset(out, rules)
 
 

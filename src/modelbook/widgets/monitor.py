@@ -3,7 +3,7 @@
 The sections are the static report's own (:mod:`modelbook.render.monitor`), in its order:
 summary, estimated performance, findings (alerts and errors first: schema, invariants,
 stability, drift, prediction drift, quality, environment), data drift, prediction drift,
-quality, serving cost, environment. Only the data drift section is replaced by the
+quality, segments (worst first, the rest folded), fairness, serving cost, environment. Only the data drift section is replaced by the
 interactive view (sortable, filterable table with p-values and verdicts; choosing a column
 draws its distributions; the drift-score overview drawn for the page's theme). So the author
 working live reads the same report a reviewer reads in the saved HTML or in the lab renderer.
@@ -39,6 +39,8 @@ def _static_sections() -> list[tuple[str, Callable[[MonitorReport], str] | None]
         ("multivariate", static.multivariate_section_html),
         ("prediction_drift", static.prediction_drift_section_html),
         ("quality", static.quality_section_html),
+        ("segments", static.segments_section_html),
+        ("fairness", static.fairness_section_html),
         ("serving", static.serving_section_html),
         ("environment", static.environment_section_html),
     ]
