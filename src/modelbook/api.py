@@ -34,6 +34,7 @@ from modelbook.results import (
     GcReport,
     Listing,
     ModelVersion,
+    json_objects,
 )
 
 if TYPE_CHECKING:
@@ -249,12 +250,12 @@ def ls(name: str | None = None, *, registry: PathLike | None = None) -> Listing:
                     str(r["class_name"]).rpartition(".")[2],
                     r["flavor"],
                     f"{r['train_dataset']}@{r['train_version']}" if r["train_dataset"] else "",
-                    _metrics_text(r["metrics"]),
+                    ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()),
                     _size(r["size_bytes"]),
                     r["created_at"],
                     r["created_by"],
                 )
-                for r in rows
+                for r, metrics in zip(rows, json_objects([r["metrics"] for r in rows]), strict=True)
             ),
         )
     return Listing(
@@ -280,11 +281,6 @@ def _size(size: Any) -> str:
     from modelbook.render.format import fmt_bytes
 
     return fmt_bytes(int(size)) if size is not None else ""
-
-
-def _metrics_text(metrics_json: str) -> str:
-    values = json.loads(metrics_json)
-    return ", ".join(f"{k}={v:.4g}" for k, v in values.items())
 
 
 def alias(ref: str, name: str, *, registry: PathLike | None = None) -> AliasChange:

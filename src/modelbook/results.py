@@ -7,6 +7,7 @@ self-contained HTML and as ``application/vnd.modelbook.v1+json`` for the Jupyter
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,8 +24,24 @@ __all__ = [
     "ModelVersion",
     "Renderable",
     "TransferReport",
+    "json_objects",
     "to_jsonable",
 ]
+
+
+def json_objects(texts: list[Any]) -> list[dict[str, Any]]:
+    """Parse many small JSON objects with one parser call (history and listings build thousands)."""
+    joined = ",".join(t if isinstance(t, str) and t else "{}" for t in texts)
+    try:
+        values = json.loads(f"[{joined}]")
+    except ValueError:  # one bad row: parse them one by one and blank the bad ones
+        values = []
+        for text in texts:
+            try:
+                values.append(json.loads(text) if text else {})
+            except (TypeError, ValueError):
+                values.append({})
+    return [v if isinstance(v, dict) else {} for v in values]
 
 
 def to_jsonable(value: Any) -> Any:

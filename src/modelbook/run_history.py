@@ -6,7 +6,6 @@ come back in milliseconds; the text and HTML renderers live in :mod:`modelbook.r
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Mapping
@@ -17,7 +16,7 @@ from typing import Any
 from modelbook.errors import ConfigError
 from modelbook.registry import open_registry, parse_ref
 from modelbook.registry.store import now
-from modelbook.results import Renderable
+from modelbook.results import Renderable, json_objects
 
 __all__ = ["HistoryReport", "HistoryRun", "history", "parse_since"]
 
@@ -248,24 +247,9 @@ class HistoryReport(Renderable):
         return f"<HistoryReport {self.target}: {len(self.runs)} runs, {counts['alert']} alerts>"
 
 
-def _json_objects(texts: list[Any]) -> list[dict[str, Any]]:
-    """Parse many small JSON objects with one parser call (history builds thousands)."""
-    joined = ",".join(t if isinstance(t, str) and t else "{}" for t in texts)
-    try:
-        values = json.loads(f"[{joined}]")
-    except ValueError:  # one bad row: parse them one by one and blank the bad ones
-        values = []
-        for text in texts:
-            try:
-                values.append(json.loads(text) if text else {})
-            except (TypeError, ValueError):
-                values.append({})
-    return [v if isinstance(v, dict) else {} for v in values]
-
-
 def _runs(rows: list[dict[str, Any]]) -> tuple[HistoryRun, ...]:
-    metrics = _json_objects([r["metrics"] for r in rows])
-    parameters = _json_objects([r["parameters"] for r in rows])
+    metrics = json_objects([r["metrics"] for r in rows])
+    parameters = json_objects([r["parameters"] for r in rows])
     return tuple(
         HistoryRun(
             run_id=str(row["id"]),
@@ -343,7 +327,7 @@ def _with_feedback(
         labelled = int(found["labelled"])
         realized = {
             str(k): float(v)
-            for k, v in _json_objects([found["metrics"]])[0].items()
+            for k, v in json_objects([found["metrics"]])[0].items()
             if isinstance(v, (int, float))
         }
         out.append(

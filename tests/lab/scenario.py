@@ -14,7 +14,8 @@ JupyterLab (browser tests), so every face of the report is checked on the same r
 * drift: columns drifted, the prediction drifted, the label drifted;
 * multivariate drift: the PCA reconstruction error far above its reference band;
 * estimated performance: F1 estimated without labels below its band (the inputs moved);
-* quality: accuracy far below the registered 0.95 (the batch's labels are flipped).
+* quality: accuracy far below the registered 0.95 (the batch's labels are flipped);
+* segments and fairness by ``clinic`` (groups under 30 rows shown as insufficient).
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ REGISTER = (
     "%register model --name tumours --data X_train --target y_train "
     "--eval X_val --eval-target y_val --metrics \"{'accuracy': 0.95}\""
 )
-MONITOR = "%monitor tumours --data table --target y_batch"
+MONITOR = "%monitor tumours --data table --target y_batch --segments clinic --sensitive clinic"
 HISTORY = "%modelbook history tumours"
 
 
@@ -128,7 +129,12 @@ def run(registry: Path) -> Any:
         registry=registry,
     )
     return modelbook.monitor(
-        "tumours", data=namespace["table"], target=namespace["y_batch"], registry=registry
+        "tumours",
+        data=namespace["table"],
+        target=namespace["y_batch"],
+        segments=["clinic"],
+        sensitive=["clinic"],
+        registry=registry,
     )
 
 

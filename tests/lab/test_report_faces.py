@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from faces import STATIC_HEADINGS, static_section_order
+from faces import STATIC_HEADINGS, shows_alert, static_section_order
 from scenario import ALERT_KINDS, run
 
 from modelbook.display import options
 from modelbook.render import MIME_TYPE, mimebundle
+from modelbook.results import to_jsonable
 from modelbook.widgets.theme import DARK_INK, themed
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -74,7 +75,7 @@ def test_monitor_widget_shows_every_section_and_alert(report: Any) -> None:
     assert set(keys) >= {"summary", *STATIC_HEADINGS.values()} - {"environment"}
     shown = text_of("".join(s["html"] for s in widget.sections))
     for check in report.alerts:
-        assert " ".join(check.message.split()) in shown, check
+        assert shows_alert(shown, to_jsonable(check)), check
     # The drift section is the live table: every column with p-value and verdict.
     assert [s["html"] for s in widget.sections if s["key"] == "drift"] == [""]
     assert {r["column"] for r in widget.rows} == {c.column for c in report.drift.columns}

@@ -398,6 +398,7 @@ def test_use_a_team_registry_in_a_notebook(
 
     shell = get_ipython()
     shell.run_line_magic("load_ext", "modelbook")
+    capsys.readouterr()  # "already loaded" when an earlier test loaded it in this shell
     monkeypatch.delenv("MODELBOOK_HOME")
     try:
         shell.run_line_magic("modelbook", f"use {team['url']}")

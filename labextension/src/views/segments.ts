@@ -364,11 +364,16 @@ function columnNotes(column: Data, settings: Data): string[] {
 }
 
 function segmentDetails(column: Data, group: Data, open: boolean): HTMLElement {
+  // The segment's alerts other than its drifted columns (those are rows of the drift table).
+  const other = records(group.checks).filter(
+    c => (c.status === 'alert' || c.status === 'error') && !asString(c.check).includes('.drift.column')
+  );
   const details = h(
     'details',
     { class: 'mb-segment', 'data-mb-segment': segmentLabel(column, group) },
     h('summary', null, badge(status(group)), ` ${segmentLabel(column, group)} · ${rowsWords(group)} · ${groupWords(group)}`),
     driftDetail(column, group),
+    other.length ? h('ul', { class: 'mb-list' }, ...other.map(c => h('li', null, badge(asString(c.status)), ` ${asString(c.check)}: ${asString(c.message)}`))) : null,
     qualityWords(group) ? h('p', null, `quality (realized): ${qualityWords(group)}`) : null
   );
   details.open = open;
