@@ -229,7 +229,10 @@ def ls(name: str | None = None, *, registry: PathLike | None = None) -> Listing:
     rows = reg.versions(name)
     if not rows:
         raise NotFoundError(f"no model or dataset named {name!r}.")
+    # Formatted once per distinct value: a name's versions share their class, often their size.
+    sizes = {size: _size(size) for size in {r["size_bytes"] for r in rows}}
     if rows[0]["kind"] == "model":
+        classes = {c: str(c).rpartition(".")[2] for c in {r["class_name"] for r in rows}}
         return Listing(
             title=f"model {name}",
             columns=(
@@ -247,11 +250,11 @@ def ls(name: str | None = None, *, registry: PathLike | None = None) -> Listing:
                 (
                     r["version"],
                     r["aliases"],
-                    str(r["class_name"]).rpartition(".")[2],
+                    classes[r["class_name"]],
                     r["flavor"],
                     f"{r['train_dataset']}@{r['train_version']}" if r["train_dataset"] else "",
                     ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()),
-                    _size(r["size_bytes"]),
+                    sizes[r["size_bytes"]],
                     r["created_at"],
                     r["created_by"],
                 )
@@ -267,7 +270,7 @@ def ls(name: str | None = None, *, registry: PathLike | None = None) -> Listing:
                 r["aliases"],
                 r["n_rows"],
                 r["n_columns"],
-                _size(r["size_bytes"]),
+                sizes[r["size_bytes"]],
                 r["source"],
                 r["created_at"],
                 r["created_by"],

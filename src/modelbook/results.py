@@ -31,10 +31,11 @@ __all__ = [
 
 def json_objects(texts: list[Any]) -> list[dict[str, Any]]:
     """Parse many small JSON objects with one parser call (history and listings build thousands)."""
-    joined = ",".join(t if isinstance(t, str) and t else "{}" for t in texts)
-    try:
-        values = json.loads(f"[{joined}]")
-    except ValueError:  # one bad row: parse them one by one and blank the bad ones
+    try:  # the common case: every row holds a JSON text
+        values = json.loads(f"[{','.join(texts)}]")
+    except (TypeError, ValueError):
+        values = None
+    if values is None or len(values) != len(texts):  # NULLs, empty or bad rows: one by one
         values = []
         for text in texts:
             try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,10 +13,10 @@ from IPython.core.error import UsageError
 
 import modelbook
 from modelbook.errors import ConfigError, NotFoundError
-from modelbook.registry.store import now
+from modelbook.registry.store import HISTORY_COLUMNS, now
 from modelbook.render import MIME_TYPE, mimebundle
 from modelbook.render.history import MAX_ROWS
-from modelbook.run_history import HistoryReport, parse_since
+from modelbook.run_history import HistoryReport, HistoryRun, parse_since
 
 T0 = datetime(2026, 11, 1, 6, 0, 0)
 
@@ -59,6 +60,13 @@ def test_history_of_every_version_newest_first(two_versions: Churn) -> None:
     assert run.n_rows == 12345 and run.drift_share == 0.25
     assert run.notebook == "/jobs/daily.ipynb" and run.parameters == {"batch": "b.parquet"}
     assert run.duration_seconds == 2.0
+
+
+def test_stored_columns_are_the_run_fields_in_order() -> None:
+    # history() builds each run from a row positionally (10,000 runs stay under 100 ms).
+    renamed = {"id": "run_id", "target_version": "version", "batch_dataset": "batch"}
+    fields = [f.name for f in dataclasses.fields(HistoryRun)][: len(HISTORY_COLUMNS)]
+    assert [renamed.get(c, c) for c in HISTORY_COLUMNS] == fields
 
 
 @pytest.mark.parametrize("ref", ["churn@1", "churn@production"])

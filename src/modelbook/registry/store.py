@@ -56,6 +56,15 @@ class Resolved:
         return f"{self.name}@{self.version}"
 
 
+#: Columns of ``Registry.monitor_history``'s rows: the fields of ``run_history.HistoryRun`` in
+#: their order (``id`` is its ``run_id``, ``target_version`` its ``version``).
+HISTORY_COLUMNS = (
+    "id", "target_version", "status", "source", "started_at", "finished_at", "n_rows",
+    "drift_share", "n_alerts", "metrics", "reference", "batch_dataset", "notebook", "parameters",
+    "created_by", "timeline", "chunk_index", "period_start", "period_end",
+)  # fmt: skip
+
+
 def _rows(con: Any, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
     cursor = con.execute(sql, list(params))
     names = [d[0] for d in cursor.description]
@@ -663,9 +672,10 @@ class Registry:
         by_version: dict[int, list[str]] = {}
         for a in aliases:
             by_version.setdefault(int(a["version"]), []).append(str(a["alias"]))
+        joined = {v: ", ".join(sorted(names)) for v, names in by_version.items()}
         for r in rows:
             r["kind"] = kind
-            r["aliases"] = ", ".join(sorted(by_version.get(int(r["version"]), [])))
+            r["aliases"] = joined.get(r["version"], "")
         return rows
 
     # -- garbage collection ---------------------------------------------------------------------
@@ -774,13 +784,14 @@ class Registry:
 
     def monitor_history(
         self, ref: Ref, *, since: datetime | None = None, limit: int | None = None
-    ) -> tuple[Resolved, bool, list[dict[str, Any]], int]:
+    ) -> tuple[Resolved, bool, list[tuple[Any, ...]], int]:
         """Resolve ``ref`` and fetch its monitor runs, newest first, on one connection.
 
         Returns (resolved, every_version, rows, total): a bare name means every version's runs,
         a version or alias only that version's; ``total`` counts the matching runs beyond
-        ``limit``. One connection because opening one costs more than the query (history of
-        thousands of runs stays well under 100 ms).
+        ``limit``. Rows are tuples in the order of :data:`HISTORY_COLUMNS` (a dict per row
+        costs as much as the query at 10,000 runs). One connection because opening one costs
+        more than the query.
         """
         every = ref.version is None and ref.alias is None
         with self.read() as con:
@@ -795,15 +806,12 @@ class Registry:
                 clauses.append("started_at >= ?")
                 params.append(since)
             tail = f"LIMIT {int(limit)}" if limit else ""
-            rows = _rows(
-                con,
-                f"""SELECT id, target_version, reference, status, source, n_rows, drift_share,
-                           n_alerts, metrics, batch_dataset, notebook, parameters, started_at,
-                           finished_at, created_by, {_periods(con)}
+            rows = con.execute(
+                f"""SELECT {", ".join(HISTORY_COLUMNS[:-4])}, {_periods(con)}
                     FROM monitor_runs WHERE {" AND ".join(clauses)}
                     ORDER BY started_at DESC, chunk_index DESC NULLS LAST, id {tail}""",
                 params,
-            )
+            ).fetchall()
             total = len(rows)
             if limit and total == limit:
                 total = int(
