@@ -63,6 +63,7 @@ HISTORY_COLUMNS = (
     "drift_share", "n_alerts", "metrics", "reference", "batch_dataset", "notebook", "parameters",
     "created_by", "timeline", "chunk_index", "period_start", "period_end",
 )  # fmt: skip
+_TIMELINE = HISTORY_COLUMNS.index("timeline")  # then the chunk's columns (``_periods``)
 
 
 def _rows(con: Any, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
@@ -807,7 +808,7 @@ class Registry:
                 params.append(since)
             tail = f"LIMIT {int(limit)}" if limit else ""
             rows = con.execute(
-                f"""SELECT {", ".join(HISTORY_COLUMNS[:-4])}, {_periods(con)}
+                f"""SELECT {", ".join(HISTORY_COLUMNS[:_TIMELINE])}, {_periods(con)}
                     FROM monitor_runs WHERE {" AND ".join(clauses)}
                     ORDER BY started_at DESC, chunk_index DESC NULLS LAST, id {tail}""",
                 params,
